@@ -1,0 +1,113 @@
+package dev.spool.queue.internal
+
+import dev.spool.queue.InvalidEventException
+import dev.spool.queue.QueueEvent
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonNull
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.contentOrNull
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import kotlinx.serialization.json.long
+import java.io.BufferedWriter
+import java.io.IOException
+import java.io.OutputStreamWriter
+import java.nio.channels.Channels
+import java.nio.channels.FileChannel
+import java.nio.file.AtomicMoveNotSupportedException
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.StandardCopyOption
+import java.nio.file.StandardOpenOption
+import java.sql.ResultSet
+
+/** One exported row, as read back by [readJsonLines]. */
+internal class ExportedRow(val event: QueueEvent, val timestamp: Long, val retryCount: Int)
+
+/** Writes one row of [rs] (columns as in [RealOfflineQueue.EXPORT_COLUMNS]) as a JSON line. */
+internal fun BufferedWriter.writeJsonLine(rs: ResultSet) {
+    write("{\"event_id\":")
+    write(JsonPrimitive(rs.getString(1)).toString())
+    write(",\"event_type\":")
+    write(JsonPrimitive(rs.getString(2)).toString())
+    write(",\"project_id\":")
+    write(JsonPrimitive(rs.getString(4)).toString())
+    write(",\"coalesce_key\":")
+    write(JsonPrimitive(rs.getString(5)).toString())
+    write(",\"timestamp\":")
+    write(rs.getLong(6).toString())
+    write(",\"retry_count\":")
+    write(rs.getInt(7).toString())
+    write(",\"payload\":")
+    write(rs.getString(3))
+    write("}\n")
+}
+
+/**
+ * Writes a file the safe way: into a temporary sibling, forced to disk, then atomically moved
+ * onto [target]. The temporary file is removed if anything fails.
+ */
+internal fun <T> writeAtomically(target: Path, body: (BufferedWriter) -> T): T {
+    val absolute = target.toAbsolutePath()
+    absolute.parent?.let { Files.createDirectories(it) }
+    val temp = Files.createTempFile(absolute.parent, ".${absolute.fileName}.", ".tmp")
+    try {
+        val result = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING).use { channel ->
+            val writer = BufferedWriter(OutputStreamWriter(Channels.newOutputStream(channel), Charsets.UTF_8), 1 shl 16)
+            val value = body(writer)
+            writer.flush()
+            channel.force(true)
+            value
+        }
+        try {
+            Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+        } catch (e: AtomicMoveNotSupportedException) {
+            throw IOException("Cannot move ${temp.fileName} onto $absolute atomically", e)
+        }
+        forceDirectory(absolute.parent)
+        return result
+    } catch (t: Throwable) {
+        Files.deleteIfExists(temp)
+        throw t
+    }
+}
+
+private fun forceDirectory(directory: Path?) {
+    if (directory == null) return
+    // Persists the rename itself; not every platform can open a directory, which is fine.
+    runCatching { FileChannel.open(directory, StandardOpenOption.READ).use { it.force(true) } }
+}
+
+/** Reads a file written by `drainToFile`; a malformed line fails with its line number. */
+internal fun readJsonLines(path: Path): List<ExportedRow> {
+    val rows = ArrayList<ExportedRow>()
+    Files.newBufferedReader(path, Charsets.UTF_8).useLines { lines ->
+        lines.forEachIndexed { index, line ->
+            if (line.isNotBlank()) rows += parseLine(line, index + 1, path)
+        }
+    }
+    return rows
+}
+
+private fun parseLine(line: String, number: Int, path: Path): ExportedRow {
+    try {
+        val json = Json.parseToJsonElement(line).jsonObject
+        fun text(key: String): String? = (json[key] as? JsonPrimitive)?.takeUnless { it is JsonNull }?.contentOrNull
+        val payload = json["payload"] ?: throw IllegalArgumentException("no payload")
+        return ExportedRow(
+            event = QueueEvent(
+                eventId = text("event_id") ?: throw IllegalArgumentException("no event_id"),
+                eventType = text("event_type") ?: throw IllegalArgumentException("no event_type"),
+                payload = payload.toString(),
+                projectId = text("project_id"),
+                coalesceKey = text("coalesce_key"),
+            ),
+            timestamp = json["timestamp"]?.jsonPrimitive?.long ?: throw IllegalArgumentException("no timestamp"),
+            retryCount = (json["retry_count"] as? JsonPrimitive)?.contentOrNull?.toInt() ?: 0,
+        )
+    } catch (e: IllegalArgumentException) {
+        throw InvalidEventException("line $number of $path", e.message ?: "malformed", e)
+    }
+}
+

@@ -1,0 +1,510 @@
+package dev.spool.queue.internal
+
+import dev.spool.queue.AsyncOfflineQueue
+import dev.spool.queue.BatchEventResult
+import dev.spool.queue.BlockingOfflineQueue
+import dev.spool.queue.DeferredSync
+import dev.spool.queue.EnqueueOutcome
+import dev.spool.queue.EnqueueResult
+import dev.spool.queue.InvalidEventException
+import dev.spool.queue.OfflineQueue
+import dev.spool.queue.OfflineQueueFullException
+import dev.spool.queue.QueueConfig
+import dev.spool.queue.QueueEvent
+import dev.spool.queue.QueueStats
+import dev.spool.queue.QueueStorageException
+import dev.spool.queue.QueuedEvent
+import dev.spool.queue.SyncStatus
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import org.jetbrains.exposed.v1.core.SortOrder
+import org.jetbrains.exposed.v1.core.count
+import org.jetbrains.exposed.v1.core.greater
+import org.jetbrains.exposed.v1.core.greaterEq
+import org.jetbrains.exposed.v1.core.less
+import org.jetbrains.exposed.v1.core.lessEq
+import org.jetbrains.exposed.v1.core.and
+import org.jetbrains.exposed.v1.core.min
+import org.jetbrains.exposed.v1.core.eq
+import org.jetbrains.exposed.v1.jdbc.Database
+import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
+import org.jetbrains.exposed.v1.jdbc.select
+import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.transaction
+import org.slf4j.LoggerFactory
+import org.sqlite.SQLiteErrorCode
+import org.sqlite.SQLiteException
+import java.lang.reflect.Proxy
+import java.nio.file.Files
+import java.nio.file.Path
+import java.sql.Connection
+import java.sql.PreparedStatement
+import java.sql.SQLException
+import kotlin.time.Duration.Companion.milliseconds
+
+/**
+ * The engine behind [OfflineQueue]: a [WriteEngine] owning the write connection and the cached
+ * count, plus a read connection (Exposed) for queries.
+ *
+ * Fields marked "writer" are touched only on the writer thread. The cached count exists twice:
+ * [txCount], the writer's view inside the open transaction, and [committedCount], what callers
+ * see; [committed] copies one to the other, [rolledBack] re-reads the disk.
+ */
+internal class RealOfflineQueue private constructor(
+    private val path: Path,
+    override val config: QueueConfig,
+    private val writeConnection: Connection,
+    private val readConnection: Connection,
+) : OfflineQueue, TransactionHooks {
+    private val statements = Statements(writeConnection)
+    private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
+    private val readLock = Mutex()
+    private val warnings = EvictionWarnings(logger, config.name)
+    private val ledger = DeferredLedger { engine.submit(FlushDeferred()) }
+
+    private var txCount = 0 // writer
+    private var dataVersion = 0L // writer
+    private var lastTimestamp = 0L // writer
+    private var ledgerAppliedInTx = false // writer
+
+    @Volatile private var committedCount = 0
+    private val mutableSizes = MutableStateFlow(0)
+
+    private val engine: WriteEngine
+
+    init {
+        committedCount = statements.count()
+        txCount = committedCount
+        mutableSizes.value = committedCount
+        dataVersion = statements.dataVersion()
+        engine = WriteEngine(
+            connection = writeConnection,
+            hooks = this,
+            maxBatch = config.maxBatchSize,
+            capacity = config.writeBufferCapacity,
+            name = config.name,
+            dispatcher = config.writerDispatcher,
+            translate = { storageError(path, "write to", it) },
+        )
+    }
+
+    override val sizes: StateFlow<Int> = mutableSizes.asStateFlow()
+
+    override val deferredSync: DeferredSync get() = ledger
+
+    // ---- TransactionHooks (writer thread) ----
+
+    override fun begin(connection: Connection) {
+        val version = statements.dataVersion()
+        if (version != dataVersion) {
+            // Another connection committed to this file: the cache may be stale.
+            dataVersion = version
+            committedCount = statements.count()
+            txCount = committedCount
+        }
+        ledgerAppliedInTx = false
+    }
+
+    override fun committed() {
+        committedCount = txCount
+        mutableSizes.value = txCount
+    }
+
+    override fun rolledBack() {
+        txCount = committedCount
+        // The disk is the truth after any failure: re-read it now rather than trust the cache.
+        runCatching {
+            committedCount = statements.count()
+            txCount = committedCount
+            dataVersion = statements.dataVersion()
+            mutableSizes.value = committedCount
+        }.onFailure { dataVersion = Long.MIN_VALUE }
+    }
+
+    // ---- Writes ----
+
+    override suspend fun queueEvent(event: QueueEvent): EnqueueResult {
+        engine.checkOpen()
+        validate(event, config.maxPayloadBytes)
+        return engine.submit(Enqueue(event, strictCap = null))
+    }
+
+    override suspend fun append(event: QueueEvent, cap: Int): EnqueueResult {
+        engine.checkOpen()
+        if (cap < 1) throw InvalidEventException("cap", "must be at least 1, was $cap")
+        validate(event, config.maxPayloadBytes)
+        return engine.submit(Enqueue(event, strictCap = cap))
+    }
+
+    override suspend fun markSynced(eventIds: Collection<String>): Int {
+        engine.checkOpen()
+        if (eventIds.isEmpty()) return 0
+        return engine.submit(DeleteByIds(eventIds.toList()))
+    }
+
+    override suspend fun incrementRetry(eventIds: Collection<String>): Int {
+        engine.checkOpen()
+        if (eventIds.isEmpty()) return 0
+        return engine.submit(IncrementRetry(eventIds.toList()))
+    }
+
+    override suspend fun processBatchResults(results: Collection<BatchEventResult>) {
+        engine.checkOpen()
+        if (results.isEmpty()) return
+        engine.submit(ProcessResults(results.toList()))
+    }
+
+    override suspend fun removeProjectEvents(projectId: String): Int {
+        engine.checkOpen()
+        return engine.submit(DeleteWhere(statements.deleteProject) { it.setString(1, projectId) })
+    }
+
+    override suspend fun clear(): Int {
+        engine.checkOpen()
+        return engine.submit(DeleteWhere(statements.clear) {})
+    }
+
+    override suspend fun drainToFile(path: Path): Int {
+        engine.checkOpen()
+        return engine.submit(Drain(path))
+    }
+
+    override suspend fun replayFile(path: Path): Int {
+        engine.checkOpen()
+        val rows = withContext(config.readDispatcher) { readJsonLines(path) }
+        rows.forEach { validate(it.event, config.maxPayloadBytes) }
+        if (rows.isEmpty()) return 0
+        engine.submit(Replay(rows))
+        return rows.size
+    }
+
+    // ---- Reads ----
+
+    override suspend fun size(): Int {
+        engine.checkOpen()
+        return committedCount
+    }
+
+    override suspend fun sizeFromDisk(): Int = read { QueueTable.selectAll().count().toInt() }
+
+    override suspend fun peek(limit: Int): List<QueuedEvent> {
+        require(limit >= 0) { "limit must not be negative, was $limit" }
+        return visible(limit) { fetch -> QueueTable.selectAll().fifo().limit(fetch) }
+    }
+
+    override suspend fun eventsBelowRetryCount(maxRetries: Int, limit: Int): List<QueuedEvent> {
+        require(limit >= 0) { "limit must not be negative, was $limit" }
+        return visible(limit) { fetch ->
+            QueueTable.selectAll().where { QueueTable.retryCount less maxRetries }.fifo().limit(fetch)
+        }
+    }
+
+    override suspend fun stats(): QueueStats = read {
+        val count = QueueTable.id.count()
+        fun countWhere(op: () -> org.jetbrains.exposed.v1.core.Op<Boolean>): Int =
+            QueueTable.select(count).where(op).single()[count].toInt()
+
+        val total = QueueTable.select(count).single()[count].toInt()
+        val oldest = QueueTable.timestamp.min()
+        val oldestMillis = QueueTable.select(oldest).single()[oldest]
+        val buckets = linkedMapOf(
+            "0 retries" to countWhere { QueueTable.retryCount eq 0 },
+            "1-3 retries" to countWhere { (QueueTable.retryCount greaterEq 1) and (QueueTable.retryCount lessEq 3) },
+            "4+ retries" to countWhere { QueueTable.retryCount greater 3 },
+        ).filterValues { it > 0 }
+        val types = QueueTable.select(QueueTable.eventType, count)
+            .groupBy(QueueTable.eventType)
+            .orderBy(count to SortOrder.DESC, QueueTable.eventType to SortOrder.ASC)
+            .limit(5)
+            .map { it[QueueTable.eventType] to it[count].toInt() }
+        QueueStats(
+            totalQueued = total,
+            maxQueueSize = config.maxQueueSize,
+            totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
+            oldestEventAge = oldestMillis?.let { (System.currentTimeMillis() - it).coerceAtLeast(0).milliseconds },
+            retryDistribution = buckets,
+            topEventTypes = types,
+        )
+    }
+
+    private fun org.jetbrains.exposed.v1.jdbc.Query.fifo() =
+        orderBy(QueueTable.timestamp to SortOrder.ASC, QueueTable.id to SortOrder.ASC)
+
+    /** Reads up to [limit] rows, skipping rows recorded in the ledger (fetching enough extra). */
+    private suspend fun visible(
+        limit: Int,
+        query: (fetch: Int) -> org.jetbrains.exposed.v1.jdbc.Query,
+    ): List<QueuedEvent> {
+        if (limit == 0) {
+            engine.checkOpen()
+            return emptyList()
+        }
+        val hidden = ledger.pending
+        val fetch = (limit.toLong() + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
+        val rows = read { query(fetch).map(QueueTable::toQueuedEvent) }
+        if (hidden == 0 && ledger.isEmpty()) return rows
+        return rows.asSequence().filterNot { ledger.hides(it.eventId, it.revision) }.take(limit).toList()
+    }
+
+    private suspend fun <T> read(block: JdbcTransaction.() -> T): T {
+        engine.checkOpen()
+        return withContext(config.readDispatcher) {
+            readLock.withLock {
+                engine.checkOpen()
+                try {
+                    transaction(readDb) { block() }
+                } catch (e: SQLException) {
+                    throw storageError(path, "read", e)
+                } catch (e: org.jetbrains.exposed.v1.exceptions.ExposedSQLException) {
+                    throw storageError(path, "read", e.cause ?: e)
+                }
+            }
+        }
+    }
+
+    // ---- Facades and lifecycle ----
+
+    override fun blocking(): BlockingOfflineQueue = BlockingOfflineQueue(this)
+
+    override fun async(): AsyncOfflineQueue = AsyncOfflineQueue(this)
+
+    override fun close() {
+        engine.close()
+        runBlocking {
+            readLock.withLock {
+                runCatching { readConnection.close() }
+            }
+        }
+        statements.close()
+        runCatching { writeConnection.close() }
+    }
+
+    /** Test hook: runs [block] on the writer connection inside a write transaction. */
+    internal suspend fun <T> onWriter(block: (Connection) -> T): T = engine.submit(
+        object : WriteCommand<T>() {
+            override fun execute(connection: Connection): T = block(connection)
+        },
+    )
+
+    // ---- Commands (writer thread) ----
+
+    private fun nextTimestamp(): Long {
+        val now = System.currentTimeMillis()
+        lastTimestamp = if (now > lastTimestamp) now else lastTimestamp
+        return lastTimestamp
+    }
+
+    private inner class Enqueue(private val event: QueueEvent, private val strictCap: Int?) :
+        WriteCommand<EnqueueResult>() {
+        private var rewritten: String? = null
+        private var appliedAcks: Map<String, Long>? = null
+
+        override fun execute(connection: Connection): EnqueueResult {
+            val timestamp = nextTimestamp()
+            if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
+            if (strictCap != null) {
+                if (txCount >= strictCap) throw CommandRejected(OfflineQueueFullException(strictCap, txCount))
+                return insertOrReplace(timestamp, evicted = 0)
+            }
+            val cap = config.maxQueueSize
+            if (txCount < cap) return insertOrReplace(timestamp, evicted = 0)
+            if (statements.exists(event.eventId)) {
+                statements.replace(event, timestamp)
+                return EnqueueResult(EnqueueOutcome.REPLACED)
+            }
+            appliedAcks = applyLedger()
+            val excess = txCount - cap + 1
+            val evicted = if (excess > 0) statements.evictOldest(excess) else 0
+            txCount -= evicted
+            return insertOrReplace(timestamp, evicted)
+        }
+
+        private fun coalesce(timestamp: Long): Boolean {
+            val previousId = statements.findCoalesced(event.coalesceKey!!) ?: return false
+            try {
+                statements.coalesce(previousId.first, event, timestamp)
+            } catch (e: SQLiteException) {
+                if (e.resultCode != SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) throw e
+                throw CommandRejected(
+                    InvalidEventException(
+                        "eventId",
+                        "'${event.eventId}' is already queued in another row; cannot coalesce it into " +
+                            "the row of coalesceKey '${event.coalesceKey}'",
+                    ),
+                )
+            }
+            rewritten = previousId.second
+            return true
+        }
+
+        private fun insertOrReplace(timestamp: Long, evicted: Int): EnqueueResult =
+            if (statements.insert(event, timestamp, retryCount = 0)) {
+                txCount++
+                EnqueueResult(EnqueueOutcome.INSERTED, evicted)
+            } else {
+                statements.replace(event, timestamp)
+                EnqueueResult(EnqueueOutcome.REPLACED)
+            }
+
+        override fun onCommitted(value: EnqueueResult) {
+            appliedAcks?.let(ledger::forget)
+            ledger.invalidate(event.eventId)
+            rewritten?.let(ledger::invalidate)
+            warnings.evicted(config.maxQueueSize, value.evicted)
+        }
+    }
+
+    /** Deletes acknowledged rows first when room is needed; returns what it applied. */
+    private fun applyLedger(): Map<String, Long>? {
+        if (ledgerAppliedInTx || ledger.isEmpty()) return null
+        ledgerAppliedInTx = true
+        val acks = ledger.snapshot()
+        txCount -= statements.deleteAcknowledged(acks)
+        return acks
+    }
+
+    private inner class FlushDeferred : WriteCommand<Int>() {
+        private var acks: Map<String, Long> = emptyMap()
+
+        override fun execute(connection: Connection): Int {
+            acks = ledger.snapshot()
+            val deleted = statements.deleteAcknowledged(acks)
+            txCount -= deleted
+            return deleted
+        }
+
+        override fun onCommitted(value: Int) = ledger.forget(acks)
+    }
+
+    private inner class Replay(private val rows: List<ExportedRow>) : WriteCommand<Unit>() {
+        private val touched = ArrayList<String>()
+
+        override fun execute(connection: Connection) {
+            for (row in rows) {
+                val event = row.event
+                val coalesced = event.coalesceKey?.let { statements.findCoalesced(it) }
+                when {
+                    coalesced != null -> {
+                        statements.coalesce(coalesced.first, event, row.timestamp)
+                        touched += coalesced.second
+                    }
+                    statements.insert(event, row.timestamp, row.retryCount) -> {
+                        txCount++
+                        val excess = txCount - config.maxQueueSize
+                        if (excess > 0) txCount -= statements.evictOldest(excess)
+                    }
+                    else -> statements.replace(event, row.timestamp)
+                }
+                touched += event.eventId
+            }
+        }
+
+        override fun onCommitted(value: Unit) = touched.forEach(ledger::invalidate)
+    }
+
+    private inner class DeleteByIds(private val ids: List<String>) : WriteCommand<Int>() {
+        override fun execute(connection: Connection): Int {
+            val deleted = ids.sumOf { statements.deleteById(it) }
+            txCount -= deleted
+            return deleted
+        }
+    }
+
+    private inner class IncrementRetry(private val ids: List<String>) : WriteCommand<Int>() {
+        override fun execute(connection: Connection): Int = ids.sumOf { statements.incrementRetry(it) }
+    }
+
+    private inner class ProcessResults(private val results: List<BatchEventResult>) : WriteCommand<Unit>() {
+        override fun execute(connection: Connection) {
+            for (result in results) {
+                when {
+                    result.status.deletes -> txCount -= statements.deleteById(result.eventId)
+                    result.status == SyncStatus.REJECTED -> statements.incrementRetry(result.eventId)
+                    else -> Unit // FAILED_TRANSIENT: untouched.
+                }
+            }
+        }
+    }
+
+    private inner class DeleteWhere(
+        private val statement: PreparedStatement,
+        private val bind: (PreparedStatement) -> Unit,
+    ) : WriteCommand<Int>() {
+        override fun execute(connection: Connection): Int {
+            bind(statement)
+            val deleted = statement.executeUpdate()
+            txCount -= deleted
+            return deleted
+        }
+    }
+
+    private inner class Drain(private val target: Path) : WriteCommand<Int>() {
+        override fun execute(connection: Connection): Int {
+            // Holding the write lock: the rows exported are exactly the rows the DELETE removes.
+            val exported = try {
+                writeAtomically(target) { writer ->
+                    var rows = 0
+                    connection.query("SELECT $EXPORT_COLUMNS FROM queue ORDER BY timestamp, id") { rs ->
+                        while (rs.next()) {
+                            writer.writeJsonLine(rs)
+                            rows++
+                        }
+                    }
+                    rows
+                }
+            } catch (e: java.io.IOException) {
+                throw CommandRejected(e)
+            }
+            val deleted = statements.clear.executeUpdate()
+            check(deleted == exported) { "drainToFile exported $exported rows but would delete $deleted" }
+            txCount -= deleted
+            return deleted
+        }
+    }
+
+    internal companion object {
+        private val logger = LoggerFactory.getLogger(OfflineQueue::class.java)
+
+        const val EXPORT_COLUMNS =
+            "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
+
+        fun open(path: Path, config: QueueConfig, sqlObserver: ((String) -> Unit)? = null): RealOfflineQueue {
+            val absolute = path.toAbsolutePath()
+            try {
+                absolute.parent?.let { Files.createDirectories(it) }
+            } catch (e: java.io.IOException) {
+                throw QueueStorageException("Could not create the directory of $absolute: $e", e)
+            }
+            checkIsSqliteFile(absolute)
+            val opened = ArrayList<Connection>(2)
+            try {
+                val raw = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
+                Schema.migrate(raw, absolute.toString())
+                val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
+                val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
+                return RealOfflineQueue(absolute, config, writer, reader)
+            } catch (t: Throwable) {
+                opened.forEach { runCatching { it.close() } }
+                throw storageError(absolute, "open", t)
+            }
+        }
+
+        private fun nonClosing(connection: Connection): Connection =
+            Proxy.newProxyInstance(Connection::class.java.classLoader, arrayOf(Connection::class.java)) { _, method, args ->
+                when (method.name) {
+                    "close" -> Unit
+                    "isClosed" -> false
+                    else -> try {
+                        method.invoke(connection, *(args ?: emptyArray()))
+                    } catch (e: java.lang.reflect.InvocationTargetException) {
+                        throw e.targetException
+                    }
+                }
+            } as Connection
+    }
+}

@@ -1,0 +1,169 @@
+package dev.spool.queue.internal
+
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.ClosedSendChannelException
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import java.sql.Connection
+import java.sql.PreparedStatement
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
+import java.util.concurrent.atomic.AtomicBoolean
+
+/**
+ * One unit of work for the [WriteEngine]: runs on the writer thread, inside a write transaction
+ * shared with the other commands of its group.
+ *
+ * [execute] may throw [CommandRejected] to fail only itself, provided it has written nothing yet.
+ * Any other exception rolls the whole group back, and the engine retries each command alone.
+ */
+internal abstract class WriteCommand<T> {
+    val result: CompletableDeferred<T> = CompletableDeferred()
+
+    abstract fun execute(connection: Connection): T
+
+    /** Called on the writer thread after the transaction holding this command committed. */
+    open fun onCommitted(value: T) {}
+}
+
+/** Thrown by a [WriteCommand] that refuses to run before writing anything: fails it alone. */
+internal class CommandRejected(val error: Throwable) : RuntimeException(null, null, false, false)
+
+/** Callbacks around each write transaction, on the writer thread. */
+internal interface TransactionHooks {
+    /** Right after `BEGIN IMMEDIATE`, before the group's commands. */
+    fun begin(connection: Connection)
+
+    /** After `COMMIT` succeeded. */
+    fun committed()
+
+    /** After the transaction was rolled back. */
+    fun rolledBack()
+}
+
+/**
+ * The single writer: owns [connection], takes commands from a bounded channel and commits every
+ * command waiting (up to [maxBatch]) in one `BEGIN IMMEDIATE` transaction. Each command's caller
+ * resumes only once that transaction committed.
+ */
+internal class WriteEngine(
+    private val connection: Connection,
+    private val hooks: TransactionHooks,
+    private val maxBatch: Int,
+    capacity: Int,
+    private val name: String,
+    dispatcher: CoroutineDispatcher?,
+    private val translate: (Throwable) -> Throwable,
+) {
+    private val channel = Channel<WriteCommand<*>>(capacity)
+    private val ownedExecutor: ExecutorService? = if (dispatcher == null) {
+        Executors.newSingleThreadExecutor { runnable ->
+            Thread(runnable, "spool-writer-$name").apply { isDaemon = true }
+        }
+    } else {
+        null
+    }
+    private val scope = CoroutineScope(SupervisorJob() + (dispatcher ?: ownedExecutor!!.asCoroutineDispatcher()))
+    private val closed = AtomicBoolean(false)
+    private val begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
+    private val commit: PreparedStatement = connection.prepareStatement("COMMIT")
+    private val rollback: PreparedStatement = connection.prepareStatement("ROLLBACK")
+    private val loop: Job = scope.launch { run() }
+
+    /** Sends [command] to the writer and suspends until its transaction committed. */
+    suspend fun <T> submit(command: WriteCommand<T>): T {
+        try {
+            channel.send(command)
+        } catch (e: ClosedSendChannelException) {
+            throw IllegalStateException("Queue '$name' is closed")
+        }
+        try {
+            return command.result.await()
+        } catch (e: CancellationException) {
+            // Still waiting in the channel: the writer will skip it. Already running: it may commit.
+            command.result.cancel(e)
+            throw e
+        }
+    }
+
+    fun checkOpen() {
+        check(!closed.get()) { "Queue '$name' is closed" }
+    }
+
+    /** Stops accepting commands, waits for the accepted ones to commit, releases the thread. */
+    fun close() {
+        if (!closed.compareAndSet(false, true)) return
+        channel.close()
+        runBlocking { loop.join() }
+        listOf(begin, commit, rollback).forEach { runCatching { it.close() } }
+        scope.coroutineContext[Job]?.cancel()
+        ownedExecutor?.shutdown()
+    }
+
+    private suspend fun run() {
+        val batch = ArrayList<WriteCommand<*>>(maxBatch)
+        while (true) {
+            val first = channel.receiveCatching().getOrNull() ?: break
+            batch.add(first)
+            while (batch.size < maxBatch) {
+                batch.add(channel.tryReceive().getOrNull() ?: break)
+            }
+            runGroup(batch)
+            batch.clear()
+        }
+    }
+
+    private fun runGroup(batch: List<WriteCommand<*>>) {
+        val live = batch.filter { it.result.isActive }
+        if (live.isEmpty()) return
+        try {
+            begin.execute()
+        } catch (t: Throwable) {
+            val error = translate(t)
+            live.forEach { it.result.completeExceptionally(error) }
+            return
+        }
+        val outcomes = arrayOfNulls<Result<Any?>>(live.size)
+        try {
+            hooks.begin(connection)
+            for (i in live.indices) {
+                outcomes[i] = try {
+                    Result.success(live[i].execute(connection))
+                } catch (rejected: CommandRejected) {
+                    Result.failure(rejected.error)
+                }
+            }
+            commit.execute()
+        } catch (t: Throwable) {
+            runCatching { rollback.execute() }
+            hooks.rolledBack()
+            if (live.size == 1) {
+                live[0].result.completeExceptionally(translate(t))
+            } else {
+                // One bad command must not fail the others: run each in its own transaction.
+                for (command in live) runGroup(listOf(command))
+            }
+            return
+        }
+        hooks.committed()
+        for (i in live.indices) complete(live[i], outcomes[i]!!)
+    }
+
+    @Suppress("UNCHECKED_CAST")
+    private fun <T> complete(command: WriteCommand<T>, outcome: Result<Any?>) {
+        outcome.fold(
+            onSuccess = { value ->
+                command.onCommitted(value as T)
+                command.result.complete(value)
+            },
+            onFailure = { command.result.completeExceptionally(it) },
+        )
+    }
+}
