@@ -1,0 +1,339 @@
+package dev.spool.samples
+
+import dev.spool.queue.EnqueueOutcome
+import dev.spool.queue.OfflineQueue
+import dev.spool.queue.QueueConfig
+import dev.spool.samples.client.Acknowledger
+import dev.spool.samples.client.Backoff
+import dev.spool.samples.client.Connectivity
+import dev.spool.samples.client.DeadLetterFile
+import dev.spool.samples.client.EventEmitter
+import dev.spool.samples.client.HttpIngestionApi
+import dev.spool.samples.client.SyncConfig
+import dev.spool.samples.client.SyncWorker
+import dev.spool.samples.server.Faults
+import dev.spool.samples.server.IngestionServer
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeoutOrNull
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.put
+import java.io.PrintStream
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.random.Random
+import kotlin.system.exitProcess
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
+import kotlin.time.TimeSource
+
+/**
+ * The demo behind the README's main command: the whole product in about 30 seconds.
+ *
+ * 1. Starts the [IngestionServer] on a free loopback port.
+ * 2. Emits [Options.events] events while offline, from several coroutines: taps, screen states
+ *    that coalesce per screen, and a few events of a type the server always refuses.
+ * 3. Closes the queue and opens the file again, to show nothing was lost.
+ * 4. Goes online with a per-event error rate and, a third of the way in, a server outage (its
+ *    listening socket closed: connection refused), compressed to a few seconds.
+ * 5. Drains the queue, with live progress.
+ * 6. Proves the outcome: every event emitted and not coalesced away is stored on the server
+ *    exactly once or is in the dead-letter file, never both; the queue is empty on disk too.
+ *
+ * [main] exits with status 1 if the proof fails.
+ */
+public object Demo {
+    /**
+     * How the demo runs; the defaults are the README's.
+     *
+     * @property events how many events to emit, the refused ones included.
+     * @property refused how many events of a type the server always refuses (they end up in the
+     *   dead-letter file).
+     * @property errorRate the server's per-event error rate while online.
+     * @property latency the server's added latency per batch, so progress is visible.
+     * @property outage how long the server is offline.
+     * @property directory where the queue and the dead-letter file go; a new temporary directory
+     *   if null.
+     * @property seed the seed for the server's errors and the client's jitter.
+     * @property drainTimeout how long draining may take before the demo gives up.
+     */
+    public class Options(
+        public val events: Int = 20_000,
+        public val refused: Int = 3,
+        public val errorRate: Double = 0.05,
+        public val latency: Duration = 45.milliseconds,
+        public val outage: Duration = 4.seconds,
+        public val directory: Path? = null,
+        public val seed: Int = 2026,
+        public val drainTimeout: Duration = 120.seconds,
+    ) {
+        init {
+            require(events > refused) { "events must be more than refused ($refused), was $events" }
+            require(refused >= 0) { "refused must not be negative, was $refused" }
+        }
+    }
+
+    /** Runs the demo with the default [Options] and exits with 0 if the proof holds, else 1. */
+    @JvmStatic
+    public fun main(args: Array<String>) {
+        val events = args.firstOrNull()?.toIntOrNull() ?: Options().events
+        val ok = runBlocking { run(Options(events = events), System.out, live = System.console() != null) }
+        exitProcess(if (ok) 0 else 1)
+    }
+
+    /**
+     * Runs the demo, printing its story to [out], and returns whether the proof holds.
+     *
+     * @param live redraw the progress line in place (for a terminal) instead of printing lines.
+     */
+    public suspend fun run(options: Options, out: PrintStream, live: Boolean = false): Boolean {
+        val terminal = Terminal(out, live)
+        val clock = TimeSource.Monotonic.markNow()
+        val directory = options.directory ?: Files.createTempDirectory("spool-demo")
+        val dbPath = directory.resolve("events.db")
+        val deadLetters = DeadLetterFile(directory.resolve("dead-letters.jsonl"))
+        val random = Random(options.seed)
+        terminal.say("Spool demo: a durable offline queue on SQLite, synced to a local server over HTTP.")
+
+        IngestionServer(faults = Faults(random)).start().use { server ->
+            terminal.say("[1/6] Ingestion server (Ktor on Netty) listening on ${server.baseUrl}")
+            server.faults.rejectedEventType = REFUSED_TYPE
+
+            // 2. Emit while offline.
+            terminal.say("[2/6] Offline: the app emits ${"%,d".format(options.events)} events (taps, screen states that coalesce, ${options.refused} of a type the server refuses)")
+            val emitted = OfflineQueue.open(dbPath, QueueConfig(name = "demo")).use { queue ->
+                emit(queue, options, terminal)
+            }
+            terminal.say(
+                "      emitted ${"%,d".format(options.events)}: ${"%,d".format(emitted.coalesced)} screen states coalesced into " +
+                    "the latest per screen, ${"%,d".format(emitted.expected.size)} events queued",
+            )
+
+            // 3. Restart.
+            OfflineQueue.open(dbPath, QueueConfig(name = "demo")).use { queue ->
+                val onDisk = queue.sizeFromDisk()
+                terminal.say("[3/6] App restarted: queue closed and reopened from $dbPath: ${"%,d".format(onDisk)} events still queued")
+
+                // 4 and 5. Online, with faults, until drained.
+                server.faults.errorRate = options.errorRate
+                server.faults.latency = options.latency
+                terminal.say(
+                    "[4/6] Online: the server fails ${(options.errorRate * 100).toInt()}% of events at random, and goes down " +
+                        "for ${options.outage} a third of the way in (a 30-second outage, compressed)",
+                )
+                val drained = sync(queue, server, deadLetters, options, terminal, random, onDisk)
+
+                // 6. Proof.
+                terminal.say("[6/6] Proof")
+                val proof = prove(queue, server, deadLetters, emitted, onDisk, drained)
+                proof.lines.forEach { terminal.say("      $it") }
+                terminal.say(
+                    if (proof.ok) "PASS in ${clock.elapsedNow().inWholeMilliseconds / 1000.0} s: every event stored exactly once or dead-lettered, none lost."
+                    else "FAIL: see the lines above.",
+                )
+                return proof.ok
+            }
+        }
+    }
+
+    private class Emitted(val expected: Set<String>, val taps: Set<String>, val refused: Set<String>, val coalesced: Int)
+
+    private const val EMITTERS = 8
+    private const val SCREENS_PER_EMITTER = 5
+    private const val REFUSED_TYPE = "legacy_v1"
+
+    /**
+     * Emits from [EMITTERS] coroutines; each owns its screens, so the latest state of each screen
+     * is known without relying on commit order across coroutines.
+     */
+    private suspend fun emit(queue: OfflineQueue, options: Options, terminal: Terminal): Emitted = coroutineScope {
+        val emitter = EventEmitter(queue)
+        val done = AtomicInteger()
+        val coalesced = AtomicInteger()
+        val progress = launch {
+            while (isActive) {
+                terminal.status("      ${Terminal.bar(done.get().toDouble() / options.events)} emitted ${"%,d".format(done.get())}  pending ${"%,d".format(queue.sizes.value)}")
+                delay(if (terminal.live) 100.milliseconds else 1.seconds)
+            }
+        }
+        val refused = (0 until options.refused).map { "refused-$it" }.toSet()
+        refused.forEachIndexed { i, id ->
+            emitter.track(REFUSED_TYPE, buildJsonObject { put("seq", -1 - i) }, eventId = id)
+            done.incrementAndGet()
+        }
+        val perEmitter = (0 until EMITTERS).map { k ->
+            async(Dispatchers.Default) {
+                val taps = HashSet<String>()
+                val latestScreen = HashMap<String, String>()
+                var i = k + options.refused
+                var n = 0
+                while (i < options.events) {
+                    val id = "ev-%06d".format(i)
+                    if (n % 5 == 4) {
+                        val screen = "s$k-${(n / 5) % SCREENS_PER_EMITTER}"
+                        val state = JsonObject(mapOf("seq" to JsonPrimitive(i), "scroll" to JsonPrimitive(i % 100)))
+                        if (emitter.screenState(screen, state, eventId = id).outcome == EnqueueOutcome.COALESCED) coalesced.incrementAndGet()
+                        latestScreen[screen] = id
+                    } else {
+                        emitter.track("tap", buildJsonObject { put("seq", i); put("button", "b${i % 7}") }, eventId = id)
+                        taps += id
+                    }
+                    done.incrementAndGet()
+                    i += EMITTERS
+                    n++
+                }
+                taps to latestScreen.values
+            }
+        }.awaitAll()
+        progress.cancel()
+        terminal.endStatus()
+        val taps = perEmitter.flatMapTo(HashSet()) { it.first }
+        val expected = HashSet<String>().apply {
+            addAll(refused)
+            addAll(taps)
+            perEmitter.forEach { addAll(it.second) }
+        }
+        Emitted(expected, taps, refused, coalesced.get())
+    }
+
+    /** Syncs until the queue is empty (or [Options.drainTimeout]); returns whether it drained. */
+    private suspend fun sync(
+        queue: OfflineQueue,
+        server: IngestionServer,
+        deadLetters: DeadLetterFile,
+        options: Options,
+        terminal: Terminal,
+        random: Random,
+        total: Int,
+    ): Boolean = coroutineScope {
+        val connectivity = Connectivity(initiallyOnline = false)
+        val worker = SyncWorker(
+            queue = queue,
+            api = HttpIngestionApi(server.baseUrl),
+            connectivity = connectivity,
+            deadLetters = deadLetters,
+            acknowledger = Acknowledger.direct(queue),
+            config = SyncConfig(
+                maxBatchBytes = server.maxBatchBytes,
+                backoff = Backoff(base = 100.milliseconds, max = 1.seconds, random = random),
+            ),
+        )
+        val workerScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+        val started = TimeSource.Monotonic.markNow()
+        var phase = "online"
+        worker.start(workerScope)
+        connectivity.setOnline(true)
+        val display = launch {
+            while (isActive) {
+                val p = worker.progress.value
+                val pending = queue.sizes.value
+                terminal.status(
+                    "      ${Terminal.bar((total - pending).toDouble() / total)} pending ${"%,6d".format(pending)}  " +
+                        "uploaded ${"%,6d".format(p.uploaded)}  dup ${p.duplicates}  rejected ${p.rejected}  " +
+                        "retried ${p.transientFailures}  dead ${p.deadLettered}  [$phase]",
+                )
+                delay(if (terminal.live) 100.milliseconds else 1.seconds)
+            }
+        }
+        val outage = launch {
+            worker.progress.first { it.uploaded >= total / 3 }
+            server.goOffline()
+            phase = "server DOWN"
+            terminal.say("      !! server down: its port refuses connections; the worker backs off with jitter")
+            delay(options.outage)
+            server.goOnline()
+            phase = "online"
+            terminal.say("      server back on the same port: uploads resume")
+        }
+        val drained = withTimeoutOrNull(options.drainTimeout) { queue.sizes.first { it == 0 } } != null
+        outage.cancel()
+        display.cancel()
+        terminal.status(statusLine(worker, queue, total))
+        terminal.endStatus()
+        workerScope.cancel()
+        connectivity.setOnline(false)
+        val p = worker.progress.value
+        terminal.say(
+            "[5/6] " + (if (drained) "Drained" else "NOT drained") + " in ${started.elapsedNow().inWholeMilliseconds / 1000.0} s: " +
+                "${p.requests} requests, ${p.transientFailures} retried after failures, ${p.duplicates} redeliveries answered " +
+                "'duplicate', ${p.deadLettered} dead-lettered to ${deadLetters.path.fileName}",
+        )
+        drained
+    }
+
+    private fun statusLine(worker: SyncWorker, queue: OfflineQueue, total: Int): String {
+        val p = worker.progress.value
+        val pending = queue.sizes.value
+        return "      ${Terminal.bar((total - pending).toDouble() / total)} pending ${"%,6d".format(pending)}  " +
+            "uploaded ${"%,6d".format(p.uploaded)}  dup ${p.duplicates}  rejected ${p.rejected}  retried ${p.transientFailures}  dead ${p.deadLettered}"
+    }
+
+    private class Proof(val ok: Boolean, val lines: List<String>)
+
+    private suspend fun prove(
+        queue: OfflineQueue,
+        server: IngestionServer,
+        deadLetters: DeadLetterFile,
+        emitted: Emitted,
+        reopened: Int,
+        drained: Boolean,
+    ): Proof {
+        val lines = ArrayList<String>()
+        var ok = drained
+        fun check(passed: Boolean, line: String) {
+            ok = ok && passed
+            lines += (if (passed) "ok   " else "FAIL ") + line
+        }
+        val serverCount = httpCount(server.baseUrl)
+        val storedIds = server.store.ids()
+        val stored = storedIds.toSet()
+        val dead = deadLetters.eventIds()
+        val deadSet = dead.toSet()
+        val seqs = server.store.events().map { (it["payload"] as JsonObject)["seq"].toString() }
+        val expected = emitted.expected
+        val lost = expected - stored - deadSet
+
+        check(reopened == expected.size, "reopened queue held ${"%,d".format(reopened)} = emitted - coalesced = ${"%,d".format(expected.size)}")
+        check(
+            serverCount + dead.size == expected.size,
+            "server count ${"%,d".format(serverCount)} + dead-lettered ${dead.size} = emitted - coalesced = ${"%,d".format(expected.size)}",
+        )
+        check(lost.isEmpty(), "lost: ${lost.size}" + if (lost.isEmpty()) "" else " (${lost.take(5)})")
+        check(
+            storedIds.size == stored.size && seqs.size == seqs.toSet().size && (stored intersect deadSet).isEmpty() && dead.size == deadSet.size,
+            "stored twice: ${storedIds.size - stored.size + seqs.size - seqs.toSet().size + (stored intersect deadSet).size + dead.size - deadSet.size}",
+        )
+        check((stored + deadSet).containsAll(emitted.taps) && (stored - expected).isEmpty(), "every tap arrived; only the latest state of each screen was sent")
+        check(deadSet.containsAll(emitted.refused), "the ${emitted.refused.size} refused events are in ${deadLetters.path}")
+        val size = queue.size()
+        val disk = queue.sizeFromDisk()
+        check(size == 0 && disk == 0, "client queue empty: count $size, disk $disk")
+        val counters = server.store.counters()
+        lines += "     (at least once on the wire: ${counters.duplicates} redeliveries deduplicated by the server)"
+        return Proof(ok, lines)
+    }
+
+    private fun httpCount(baseUrl: URI): Int {
+        val client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+        val body = client.send(HttpRequest.newBuilder(baseUrl.resolve(Wire.COUNT_PATH)).GET().build(), HttpResponse.BodyHandlers.ofString()).body()
+        return Regex("\"count\":(\\d+)").find(body)!!.groupValues[1].toInt()
+    }
+}
