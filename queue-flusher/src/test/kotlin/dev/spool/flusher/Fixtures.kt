@@ -53,3 +53,31 @@ suspend fun <T> OfflineQueue.withFlusher(config: FlusherConfig = manual, block: 
         scope.cancel()
     }
 }
+
+/**
+ * A scope on a StandardTestDispatcher that nothing drives but the test: the flusher's timer sees
+ * only the virtual time the test advances, while queue calls from the test itself run for real.
+ */
+@OptIn(kotlinx.coroutines.ExperimentalCoroutinesApi::class)
+class VirtualClock : AutoCloseable {
+    val scheduler = kotlinx.coroutines.test.TestCoroutineScheduler()
+    val scope = CoroutineScope(SupervisorJob() + kotlinx.coroutines.test.StandardTestDispatcher(scheduler))
+
+    /** Runs what is due now: for example the timer woken by markSynced. */
+    fun runCurrent() = scheduler.runCurrent()
+
+    /** Moves virtual time forward by [by] and runs everything due up to and including then. */
+    fun advance(by: Duration) {
+        scheduler.advanceTimeBy(by)
+        scheduler.runCurrent()
+    }
+
+    /** Lets the timer fire what is due, waits for its delete to commit (or fail), and lets the timer see the result. */
+    suspend fun settle(queue: OfflineQueue) {
+        runCurrent()
+        runCatching { queue.barrier() }
+        runCurrent()
+    }
+
+    override fun close() = scope.cancel()
+}
