@@ -1,5 +1,7 @@
 package dev.spool.samples
 
+import dev.spool.flusher.FlusherConfig
+import dev.spool.flusher.SyncedRowFlusher
 import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
@@ -19,6 +21,7 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
@@ -225,21 +228,23 @@ public object Demo {
         total: Int,
     ): Boolean = coroutineScope {
         val connectivity = Connectivity(initiallyOnline = false)
+        val workerScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+        // Acknowledged rows are hidden at once and deleted in batches through the flusher.
+        val flusher = SyncedRowFlusher(queue, FlusherConfig(), workerScope)
         val worker = SyncWorker(
             queue = queue,
             api = HttpIngestionApi(server.baseUrl),
             connectivity = connectivity,
             deadLetters = deadLetters,
-            acknowledger = Acknowledger.direct(queue),
+            acknowledger = Acknowledger.flusher(flusher),
             config = SyncConfig(
                 maxBatchBytes = server.maxBatchBytes,
                 backoff = Backoff(base = 100.milliseconds, max = 1.seconds, random = random),
             ),
         )
-        val workerScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
         val started = TimeSource.Monotonic.markNow()
         var phase = "online"
-        worker.start(workerScope)
+        val job = worker.start(workerScope)
         connectivity.setOnline(true)
         val display = launch {
             while (isActive) {
@@ -268,6 +273,8 @@ public object Demo {
         display.cancel()
         terminal.status(statusLine(worker, queue, total))
         terminal.endStatus()
+        job.cancelAndJoin()
+        flusher.close() // deletes whatever is still recorded, before the queue closes
         workerScope.cancel()
         connectivity.setOnline(false)
         val p = worker.progress.value

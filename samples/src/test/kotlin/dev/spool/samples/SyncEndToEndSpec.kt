@@ -1,5 +1,7 @@
 package dev.spool.samples
 
+import dev.spool.flusher.FlusherConfig
+import dev.spool.flusher.SyncedRowFlusher
 import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.OfflineQueue
 import dev.spool.samples.client.Acknowledger
@@ -47,11 +49,8 @@ private fun deadLetterLines(path: Path): List<JsonObject> =
     if (!Files.exists(path)) emptyList() else Files.readAllLines(path).map { Json.parseToJsonElement(it) as JsonObject }
 
 class SyncEndToEndSpec : FunSpec({
-    val configurations: List<Pair<String, (OfflineQueue, CoroutineScope) -> Acknowledger>> = listOf(
-        "acknowledged straight to the queue" to { queue, _ -> Acknowledger.direct(queue) },
-    )
-
-    for ((name, acknowledgerFor) in configurations) {
+    for (withFlusher in listOf(true, false)) {
+        val name = if (withFlusher) "acknowledged through SyncedRowFlusher" else "acknowledged straight to the queue"
         test("through errors, a 500 burst, a 401, an oversized event and an outage mid-batch, every event is stored once or dead-lettered ($name)") {
             val dir = tempDir()
             val maxRejections = 3
@@ -89,12 +88,13 @@ class SyncEndToEndSpec : FunSpec({
                     val deadLetters = DeadLetterFile(dir.resolve("dead-letters.jsonl"))
                     val connectivity = Connectivity(initiallyOnline = false)
                     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+                    val flusher = if (withFlusher) SyncedRowFlusher(queue, FlusherConfig(), scope) else null
                     val worker = SyncWorker(
                         queue = queue,
                         api = HttpIngestionApi(server.baseUrl, timeout = 5.seconds),
                         connectivity = connectivity,
                         deadLetters = deadLetters,
-                        acknowledger = acknowledgerFor(queue, scope),
+                        acknowledger = flusher?.let { Acknowledger.flusher(it) } ?: Acknowledger.direct(queue),
                         config = SyncConfig(
                             // Above the server's limit, so the server's 413 is what stops the oversized event.
                             maxBatchBytes = 256 * 1024,
@@ -126,6 +126,7 @@ class SyncEndToEndSpec : FunSpec({
                         withTimeoutOrNull(30.seconds) { queue.sizes.first { it == 0 } }.shouldNotBeNull()
                     } finally {
                         scope.cancel()
+                        flusher?.close()
                     }
 
                     // Exactly once after dedupe, apart from the dead-lettered events.

@@ -1,6 +1,14 @@
 package dev.spool.samples
 
+import dev.spool.flusher.FlusherConfig
+import dev.spool.flusher.SyncedRowFlusher
 import dev.spool.queue.OfflineQueue
+import dev.spool.samples.client.Acknowledger
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlin.time.Duration.Companion.hours
 import dev.spool.queue.QueueEvent
 import dev.spool.samples.client.Batch
 import dev.spool.samples.client.Connectivity
@@ -111,6 +119,26 @@ class SyncWorkerSpec : FunSpec({
             val api = FakeApi { UploadResult.Answered(mapOf("e1" to Wire.Status.SUCCESS, "e3" to Wire.Status.DUPLICATE)) }
             SyncWorker(queue, api, Connectivity(true), DeadLetterFile(tempDir().resolve("d.jsonl"))).syncOnce()
             queue.peek().map { it.eventId to it.retryCount } shouldBe listOf("e2" to 0)
+        }
+    }
+
+    test("through the flusher, acknowledged rows leave the next peek at once and the disk on flush") {
+        OfflineQueue.open(tempDir().resolve("q.db")).use { queue ->
+            queue.fill(5)
+            val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+            SyncedRowFlusher(queue, FlusherConfig(maxDelay = 1.hours), scope).use { flusher ->
+                val api = FakeApi { batch -> allSucceed(batch) }
+                val worker = SyncWorker(queue, api, Connectivity(true), DeadLetterFile(tempDir().resolve("d.jsonl")), Acknowledger.flusher(flusher))
+                worker.syncOnce() shouldBe SyncWorker.Round.SYNCED
+                flusher.pending shouldBe 5
+                queue.sizeFromDisk() shouldBe 5
+                worker.syncOnce() shouldBe SyncWorker.Round.IDLE
+                api.sent.size shouldBe 1
+                flusher.flush() shouldBe 5
+                queue.size() shouldBe 0
+                queue.sizeFromDisk() shouldBe 0
+            }
+            scope.cancel()
         }
     }
 })

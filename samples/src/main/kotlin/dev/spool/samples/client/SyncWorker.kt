@@ -28,7 +28,8 @@ import kotlinx.coroutines.withTimeoutOrNull
  * 1. peeks the oldest events and plans a batch (at most [SyncConfig.maxBatchEvents] events and
  *    [SyncConfig.maxBatchBytes] bytes, see [BatchPlanner]);
  * 2. gzips and uploads it through [api];
- * 3. maps the answer to [BatchEventResult]s and hands them to [acknowledger]:
+ * 3. maps the answer to [BatchEventResult]s and hands them to [acknowledger] (normally a
+ *    [dev.spool.flusher.SyncedRowFlusher], see [Acknowledger.flusher]):
  *    - `success` and `duplicate` become SUCCESS and DUPLICATE, which delete;
  *    - `error` becomes REJECTED (retryCount + 1), unless the event was already rejected
  *      [SyncConfig.maxRejections] times: then it is written to [deadLetters] and becomes
@@ -114,7 +115,7 @@ public class SyncWorker(
         val round = RoundResults()
         send(batch, round)
         if (round.dead.isNotEmpty()) withContext(config.ioContext) { deadLetters.append(round.dead) }
-        acknowledger.processBatchResults(round.results)
+        acknowledger.processBatchResults(round.results, batch.events)
         state.update { p ->
             p.copy(
                 uploaded = p.uploaded + round.results.count { it.status == SyncStatus.SUCCESS },
