@@ -2,14 +2,12 @@ package dev.spool.samples
 
 import dev.spool.flusher.FlusherConfig
 import dev.spool.flusher.SyncedRowFlusher
-import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
 import dev.spool.samples.client.Acknowledger
 import dev.spool.samples.client.Backoff
 import dev.spool.samples.client.Connectivity
 import dev.spool.samples.client.DeadLetterFile
-import dev.spool.samples.client.EventEmitter
 import dev.spool.samples.client.HttpIngestionApi
 import dev.spool.samples.client.SyncConfig
 import dev.spool.samples.client.SyncWorker
@@ -18,8 +16,6 @@ import dev.spool.samples.server.IngestionServer
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.async
-import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.coroutineScope
@@ -28,11 +24,12 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
+import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
-import kotlinx.serialization.json.buildJsonObject
-import kotlinx.serialization.json.put
+import kotlinx.serialization.json.int
 import java.io.PrintStream
 import java.net.URI
 import java.net.http.HttpClient
@@ -40,7 +37,7 @@ import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.atomic.AtomicInteger
+import java.nio.file.Paths
 import kotlin.random.Random
 import kotlin.system.exitProcess
 import kotlin.time.Duration
@@ -52,9 +49,10 @@ import kotlin.time.TimeSource
  * The demo behind the README's main command: the whole product in about 30 seconds.
  *
  * 1. Starts the [IngestionServer] on a free loopback port.
- * 2. Emits [Options.events] events while offline, from several coroutines: taps, screen states
- *    that coalesce per screen, and a few events of a type the server always refuses.
- * 3. Closes the queue and opens the file again, to show nothing was lost.
+ * 2. Runs the app ([DemoApp]) in its own JVM, which emits [Options.events] events while offline
+ *    from several coroutines: taps, screen states that coalesce per screen, and a few events of a
+ *    type the server always refuses.
+ * 3. Kills the app with SIGKILL, its queue still open, and opens the file again: nothing is lost.
  * 4. Goes online with a per-event error rate and, a third of the way in, a server outage (its
  *    listening socket closed: connection refused), compressed to a few seconds.
  * 5. Drains the queue, with live progress.
@@ -117,23 +115,24 @@ public object Demo {
         terminal.say("Spool demo: a durable offline queue on SQLite, synced to a local server over HTTP.")
 
         IngestionServer(faults = Faults(random)).start().use { server ->
-            terminal.say("[1/6] Ingestion server (Ktor on Netty) listening on ${server.baseUrl}")
-            server.faults.rejectedEventType = REFUSED_TYPE
+            terminal.say("[1/6] Ingestion server (Ktor on Netty) listening on ${server.baseUrl}: ${httpCount(server.baseUrl)} events stored")
+            server.faults.rejectedEventType = DemoApp.REFUSED_TYPE
 
-            // 2. Emit while offline.
-            terminal.say("[2/6] Offline: the app emits ${"%,d".format(options.events)} events (taps, screen states that coalesce, ${options.refused} of a type the server refuses)")
-            val emitted = OfflineQueue.open(dbPath, QueueConfig(name = "demo")).use { queue ->
-                emit(queue, options, terminal)
-            }
+            // 2. Emit while offline, in the app's own JVM.
+            terminal.say(
+                "[2/6] Offline: the app (its own JVM) emits ${"%,d".format(options.events)} events: taps, screen states " +
+                    "that coalesce per screen, ${options.refused} of a type the server refuses",
+            )
+            val emitted = runApp(dbPath, directory.resolve("emitted.json"), options, terminal) ?: return false
             terminal.say(
                 "      emitted ${"%,d".format(options.events)}: ${"%,d".format(emitted.coalesced)} screen states coalesced into " +
                     "the latest per screen, ${"%,d".format(emitted.expected.size)} events queued",
             )
 
-            // 3. Restart.
+            // 3. The app was killed with its queue open; reopen the file.
             OfflineQueue.open(dbPath, QueueConfig(name = "demo")).use { queue ->
                 val onDisk = queue.sizeFromDisk()
-                terminal.say("[3/6] App restarted: queue closed and reopened from $dbPath: ${"%,d".format(onDisk)} events still queued")
+                terminal.say("[3/6] App killed (SIGKILL, queue still open) and restarted: ${"%,d".format(onDisk)} events still queued in $dbPath")
 
                 // 4 and 5. Online, with faults, until drained.
                 server.faults.errorRate = options.errorRate
@@ -157,65 +156,49 @@ public object Demo {
         }
     }
 
-    private class Emitted(val expected: Set<String>, val taps: Set<String>, val refused: Set<String>, val coalesced: Int)
-
-    private const val EMITTERS = 8
-    private const val SCREENS_PER_EMITTER = 5
-    private const val REFUSED_TYPE = "legacy_v1"
-
     /**
-     * Emits from [EMITTERS] coroutines; each owns its screens, so the latest state of each screen
-     * is known without relying on commit order across coroutines.
+     * Runs [DemoApp] in a child JVM, shows its progress, kills it with SIGKILL once it has
+     * emitted everything (its queue still open), and returns what it emitted; null if it failed.
      */
-    private suspend fun emit(queue: OfflineQueue, options: Options, terminal: Terminal): Emitted = coroutineScope {
-        val emitter = EventEmitter(queue)
-        val done = AtomicInteger()
-        val coalesced = AtomicInteger()
-        val progress = launch {
-            while (isActive) {
-                terminal.status("      ${Terminal.bar(done.get().toDouble() / options.events)} emitted ${"%,d".format(done.get())}  pending ${"%,d".format(queue.sizes.value)}")
-                delay(if (terminal.live) 100.milliseconds else 1.seconds)
-            }
-        }
-        val refused = (0 until options.refused).map { "refused-$it" }.toSet()
-        refused.forEachIndexed { i, id ->
-            emitter.track(REFUSED_TYPE, buildJsonObject { put("seq", -1 - i) }, eventId = id)
-            done.incrementAndGet()
-        }
-        val perEmitter = (0 until EMITTERS).map { k ->
-            async(Dispatchers.Default) {
-                val taps = HashSet<String>()
-                val latestScreen = HashMap<String, String>()
-                var i = k + options.refused
-                var n = 0
-                while (i < options.events) {
-                    val id = "ev-%06d".format(i)
-                    if (n % 5 == 4) {
-                        val screen = "s$k-${(n / 5) % SCREENS_PER_EMITTER}"
-                        val state = JsonObject(mapOf("seq" to JsonPrimitive(i), "scroll" to JsonPrimitive(i % 100)))
-                        if (emitter.screenState(screen, state, eventId = id).outcome == EnqueueOutcome.COALESCED) coalesced.incrementAndGet()
-                        latestScreen[screen] = id
-                    } else {
-                        emitter.track("tap", buildJsonObject { put("seq", i); put("button", "b${i % 7}") }, eventId = id)
-                        taps += id
+    private suspend fun runApp(db: Path, result: Path, options: Options, terminal: Terminal): DemoApp.Emitted? =
+        withContext(Dispatchers.IO) {
+            val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
+            val process = ProcessBuilder(
+                java, "-cp", System.getProperty("java.class.path"), DemoApp::class.java.name,
+                db.toString(), options.events.toString(), options.refused.toString(), result.toString(),
+            ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+            try {
+                var ready = false
+                var lastShown = 0L
+                process.inputStream.bufferedReader().useLines { lines ->
+                    for (line in lines) {
+                        if (line == "ready") {
+                            ready = true
+                            break
+                        }
+                        val parts = line.split(' ')
+                        val now = System.nanoTime()
+                        if (parts.size == 3 && parts[0] == "progress" && (terminal.live || now - lastShown > 1_000_000_000L)) {
+                            lastShown = now
+                            val done = parts[1].toInt()
+                            terminal.status(
+                                "      ${Terminal.bar(done.toDouble() / options.events)} emitted ${"%,6d".format(done)}  " +
+                                    "pending ${"%,6d".format(parts[2].toInt())}  (app pid ${process.pid()})",
+                            )
+                        }
                     }
-                    done.incrementAndGet()
-                    i += EMITTERS
-                    n++
                 }
-                taps to latestScreen.values
+                terminal.endStatus()
+                if (!ready) {
+                    terminal.say("FAIL: the app exited with status ${process.waitFor()} before emitting everything")
+                    return@withContext null
+                }
+                DemoApp.Emitted.read(result)
+            } finally {
+                process.destroyForcibly() // SIGKILL on Linux and macOS: no shutdown hooks, no close()
+                process.waitFor()
             }
-        }.awaitAll()
-        progress.cancel()
-        terminal.endStatus()
-        val taps = perEmitter.flatMapTo(HashSet()) { it.first }
-        val expected = HashSet<String>().apply {
-            addAll(refused)
-            addAll(taps)
-            perEmitter.forEach { addAll(it.second) }
         }
-        Emitted(expected, taps, refused, coalesced.get())
-    }
 
     /** Syncs until the queue is empty (or [Options.drainTimeout]); returns whether it drained. */
     private suspend fun sync(
@@ -299,7 +282,7 @@ public object Demo {
         queue: OfflineQueue,
         server: IngestionServer,
         deadLetters: DeadLetterFile,
-        emitted: Emitted,
+        emitted: DemoApp.Emitted,
         reopened: Int,
         drained: Boolean,
     ): Proof {
@@ -341,6 +324,6 @@ public object Demo {
     private fun httpCount(baseUrl: URI): Int {
         val client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
         val body = client.send(HttpRequest.newBuilder(baseUrl.resolve(Wire.COUNT_PATH)).GET().build(), HttpResponse.BodyHandlers.ofString()).body()
-        return Regex("\"count\":(\\d+)").find(body)!!.groupValues[1].toInt()
+        return ((Json.parseToJsonElement(body) as JsonObject)["count"] as JsonPrimitive).int
     }
 }
