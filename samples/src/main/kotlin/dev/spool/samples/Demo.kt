@@ -92,11 +92,20 @@ public object Demo {
         }
     }
 
-    /** Runs the demo with the default [Options] and exits with 0 if the proof holds, else 1. */
+    /**
+     * Runs the demo with the default [Options] and exits with 0 if the proof holds, else 1.
+     *
+     * Arguments, all optional: an event count, and `--plain` to print progress as lines instead
+     * of redrawing one line. Progress is redrawn when a terminal is likely (a console, or `TERM`
+     * set outside CI), since Maven's exec plugin may hide the console from the child JVM.
+     */
     @JvmStatic
     public fun main(args: Array<String>) {
-        val events = args.firstOrNull()?.toIntOrNull() ?: Options().events
-        val ok = runBlocking { run(Options(events = events), System.out, live = System.console() != null) }
+        val events = args.firstNotNullOfOrNull { it.toIntOrNull() } ?: Options().events
+        val terminalLikely = System.console() != null ||
+            (System.getenv("TERM").let { it != null && it != "dumb" } && System.getenv("CI") == null)
+        val live = terminalLikely && "--plain" !in args
+        val ok = runBlocking { run(Options(events = events), System.out, live) }
         exitProcess(if (ok) 0 else 1)
     }
 

@@ -1,6 +1,8 @@
 package dev.spool.samples.client
 
 import dev.spool.queue.QueuedEvent
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
 import java.io.IOException
 import java.nio.ByteBuffer
@@ -48,7 +50,7 @@ public class DeadLetterFile(public val path: Path) {
     public fun eventIds(): List<String> {
         if (!Files.exists(path)) return emptyList()
         return Files.readAllLines(path).filter { it.isNotBlank() }.map {
-            val json = kotlinx.serialization.json.Json.parseToJsonElement(it) as kotlinx.serialization.json.JsonObject
+            val json = Json.parseToJsonElement(it) as JsonObject
             (json["event_id"] as JsonPrimitive).content
         }
     }

@@ -40,8 +40,9 @@ import kotlinx.coroutines.withTimeoutOrNull
  *    - another 4xx makes the whole batch REJECTED (the server refuses its content).
  *
  * The loop started by [start] waits for [Connectivity.online], runs rounds back to back while
- * there is work, backs off with [SyncConfig.backoff] after transient failures, and when the queue
- * is empty flushes [acknowledger] and waits for new events.
+ * there is work, backs off with [SyncConfig.backoff] after transient failures (a
+ * [QueueStorageException] counts as one), and when the queue is empty flushes [acknowledger] and
+ * waits for new events. Any other exception ends the loop's job.
  *
  * Delivery is at least once: an answer lost on the way (a cut connection) means the batch is sent
  * again and the server answers `duplicate`. The server's dedupe by event id makes it exactly once
@@ -83,16 +84,14 @@ public class SyncWorker(
         while (true) {
             connectivity.online.first { it }
             val round = try {
-                syncOnce()
+                syncOnce().also { if (it == Round.IDLE) acknowledger.flush() }
             } catch (e: QueueStorageException) {
+                // A disk that is full or locked for a moment: keep the loop alive and retry later.
                 state.update { it.copy(lastError = "queue: ${e.message}") }
                 Round.FAILED_TRANSIENT
             }
             when (round) {
-                Round.IDLE -> {
-                    acknowledger.flush()
-                    withTimeoutOrNull(config.idlePoll) { queue.sizes.drop(1).first() }
-                }
+                Round.IDLE -> withTimeoutOrNull(config.idlePoll) { queue.sizes.drop(1).first() }
                 Round.SYNCED -> failures = 0
                 Round.FAILED_TRANSIENT -> {
                     failures++
