@@ -252,11 +252,23 @@ internal class RealOfflineQueue private constructor(
             engine.checkOpen()
             return emptyList()
         }
-        val hidden = ledger.pending
+        // The acknowledgements are copied BEFORE the read starts: a flush that commits during
+        // the read forgets its ids, yet the read's snapshot may predate that commit and still
+        // hold the rows. Hiding by the copy too keeps such rows hidden (never handed out twice).
+        val before = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
+        val hidden = maxOf(before.size, ledger.pending)
         val fetch = (limit.toLong() + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
         val rows = read { query(fetch).map(QueueTable::toQueuedEvent) }
-        if (hidden == 0 && ledger.isEmpty()) return rows
-        return rows.asSequence().filterNot { ledger.hides(it.eventId, it.revision) }.take(limit).toList()
+        if (before.isEmpty() && ledger.isEmpty()) return rows
+        return rows.asSequence()
+            .filterNot { ledger.hides(it.eventId, it.revision) || hides(before, it.eventId, it.revision) }
+            .take(limit)
+            .toList()
+    }
+
+    private fun hides(acks: Map<String, Long>, eventId: String, revision: Long): Boolean {
+        val acked = acks[eventId] ?: return false
+        return acked == ANY_REVISION || acked == revision
     }
 
     private suspend fun <T> read(block: JdbcTransaction.() -> T): T {
