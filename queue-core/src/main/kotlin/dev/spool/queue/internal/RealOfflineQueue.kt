@@ -60,6 +60,7 @@ internal class RealOfflineQueue private constructor(
     override val config: QueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
+    private val clock: () -> Long,
 ) : OfflineQueue, TransactionHooks {
     private val statements = Statements(writeConnection)
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
@@ -226,7 +227,7 @@ internal class RealOfflineQueue private constructor(
             totalQueued = total,
             maxQueueSize = config.maxQueueSize,
             totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
-            oldestEventAge = oldestMillis?.let { (System.currentTimeMillis() - it).coerceAtLeast(0).milliseconds },
+            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
             retryDistribution = buckets,
             topEventTypes = types,
         )
@@ -294,7 +295,7 @@ internal class RealOfflineQueue private constructor(
     // ---- Commands (writer thread) ----
 
     private fun nextTimestamp(): Long {
-        val now = System.currentTimeMillis()
+        val now = clock()
         lastTimestamp = if (now > lastTimestamp) now else lastTimestamp
         return lastTimestamp
     }
@@ -473,7 +474,16 @@ internal class RealOfflineQueue private constructor(
         const val EXPORT_COLUMNS =
             "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
 
-        fun open(path: Path, config: QueueConfig, sqlObserver: ((String) -> Unit)? = null): RealOfflineQueue {
+        /**
+         * Opens the queue. [sqlObserver] sees every statement the writer executes, and [clock]
+         * supplies epoch milliseconds: both are seams for tests.
+         */
+        fun open(
+            path: Path,
+            config: QueueConfig,
+            sqlObserver: ((String) -> Unit)? = null,
+            clock: () -> Long = System::currentTimeMillis,
+        ): RealOfflineQueue {
             val absolute = path.toAbsolutePath()
             try {
                 absolute.parent?.let { Files.createDirectories(it) }
@@ -487,7 +497,7 @@ internal class RealOfflineQueue private constructor(
                 Schema.migrate(raw, absolute.toString())
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealOfflineQueue(absolute, config, writer, reader)
+                return RealOfflineQueue(absolute, config, writer, reader, clock)
             } catch (t: Throwable) {
                 opened.forEach { runCatching { it.close() } }
                 throw storageError(absolute, "open", t)
