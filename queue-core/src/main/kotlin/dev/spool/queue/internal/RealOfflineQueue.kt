@@ -35,6 +35,7 @@ import org.jetbrains.exposed.v1.jdbc.Database
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.select
 import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
 import org.slf4j.LoggerFactory
 import org.sqlite.SQLiteErrorCode
@@ -278,6 +279,7 @@ internal class RealOfflineQueue private constructor(
         engine.close()
         runBlocking {
             readLock.withLock {
+                runCatching { TransactionManager.closeAndUnregister(readDb) }
                 runCatching { readConnection.close() }
             }
         }
@@ -306,6 +308,9 @@ internal class RealOfflineQueue private constructor(
         private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
+            // A failed group is retried command by command: start from a clean slate each time.
+            rewritten = null
+            appliedAcks = null
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
@@ -386,6 +391,7 @@ internal class RealOfflineQueue private constructor(
         private val touched = ArrayList<String>()
 
         override fun execute(connection: Connection) {
+            touched.clear()
             for (row in rows) {
                 val event = row.event
                 val coalesced = event.coalesceKey?.let { statements.findCoalesced(it) }
