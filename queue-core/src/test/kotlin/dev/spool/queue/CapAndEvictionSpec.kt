@@ -116,3 +116,43 @@ suspend fun captureStderr(block: suspend () -> Unit): String {
     }
     return buffer.toString()
 }
+
+class DeferredSyncCapSpec : FunSpec({
+    test("acknowledged rows awaiting their batched delete do not count against the strict cap") {
+        withQueue { q ->
+            (1..3).forEach { q.append(event(it), cap = 3) }
+            q.deferredSync.record(listOf("e1"))
+            q.append(event(4), cap = 3).outcome shouldBe EnqueueOutcome.INSERTED
+            q.size() shouldBe 3
+            q.sizeFromDisk() shouldBe 3
+            q.deferredSync.pending shouldBe 0
+            q.peek().map { it.eventId } shouldContainExactly listOf("e2", "e3", "e4")
+        }
+    }
+
+    test("a strict cap still refuses when acknowledged rows do not make room, and keeps their deletion") {
+        withQueue { q ->
+            (1..3).forEach { q.append(event(it), cap = 3) }
+            q.deferredSync.record(listOf("unknown"))
+            shouldThrow<OfflineQueueFullException> { q.append(event(4), cap = 3) }
+            q.size() shouldBe 3
+            q.sizeFromDisk() shouldBe 3
+        }
+    }
+
+    test("replaying past the cap deletes acknowledged rows before evicting unsynced ones") {
+        val file = tempDir().resolve("replay.jsonl")
+        withQueue { source ->
+            (10..11).forEach { source.queueEvent(event(it)) }
+            source.drainToFile(file)
+        }
+        withQueue(QueueConfig(maxQueueSize = 3)) { q ->
+            (1..3).forEach { q.queueEvent(event(it)) }
+            q.deferredSync.record(listOf("e2", "e3"))
+            q.replayFile(file) shouldBe 2
+            q.peek().map { it.eventId }.toSet() shouldBe setOf("e1", "e10", "e11")
+            q.size() shouldBe 3
+            q.sizeFromDisk() shouldBe 3
+        }
+    }
+})

@@ -72,7 +72,19 @@ internal class RealOfflineQueue private constructor(
     private var txCount = 0 // writer
     private var dataVersion = 0L // writer
     private var lastTimestamp = 0L // writer
-    private var ledgerAppliedInTx = false // writer
+    /**
+     * Acknowledgements deleted by the open transaction to make room (writer). They belong to the
+     * transaction, not to the command that needed the room: they are forgotten from the ledger
+     * when it commits, even if that command then refused itself.
+     */
+    private var ledgerAppliedInTx: Map<String, Long>? = null
+
+    /**
+     * EventIds whose rows were written by an earlier command of the open transaction (writer).
+     * Their acknowledgements predate the new content, so the ledger must not delete them here;
+     * the writing command drops those acknowledgements once it commits.
+     */
+    private val rewrittenInTx = HashSet<String>()
 
     @Volatile private var committedCount = 0
     private val mutableSizes = MutableStateFlow(0)
@@ -109,16 +121,20 @@ internal class RealOfflineQueue private constructor(
             committedCount = statements.count()
             txCount = committedCount
         }
-        ledgerAppliedInTx = false
+        ledgerAppliedInTx = null
+        rewrittenInTx.clear()
     }
 
     override fun committed() {
         committedCount = txCount
         mutableSizes.value = txCount
+        ledgerAppliedInTx?.let(ledger::forget)
+        ledgerAppliedInTx = null
     }
 
     override fun rolledBack() {
         txCount = committedCount
+        ledgerAppliedInTx = null
         // The disk is the truth after any failure: re-read it now rather than trust the cache.
         runCatching {
             committedCount = statements.count()
@@ -305,15 +321,16 @@ internal class RealOfflineQueue private constructor(
     private inner class Enqueue(private val event: QueueEvent, private val strictCap: Int?) :
         WriteCommand<EnqueueResult>() {
         private var rewritten: String? = null
-        private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
-            // A failed group is retried command by command: start from a clean slate each time.
+            // A retried command runs again from scratch: forget what a rolled-back attempt saw.
             rewritten = null
-            appliedAcks = null
+            rewrittenInTx += event.eventId
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
+                // Acknowledged rows awaiting their batched delete do not count against the cap.
+                if (txCount >= strictCap) applyLedger()
                 if (txCount >= strictCap) throw CommandRejected(OfflineQueueFullException(strictCap, txCount))
                 return insertOrReplace(timestamp, evicted = 0)
             }
@@ -323,7 +340,7 @@ internal class RealOfflineQueue private constructor(
                 statements.replace(event, timestamp)
                 return EnqueueResult(EnqueueOutcome.REPLACED)
             }
-            appliedAcks = applyLedger()
+            applyLedger()
             val excess = txCount - cap + 1
             val evicted = if (excess > 0) statements.evictOldest(excess) else 0
             txCount -= evicted
@@ -345,6 +362,7 @@ internal class RealOfflineQueue private constructor(
                 )
             }
             rewritten = previousId.second
+            rewrittenInTx += previousId.second
             return true
         }
 
@@ -358,27 +376,34 @@ internal class RealOfflineQueue private constructor(
             }
 
         override fun onCommitted(value: EnqueueResult) {
-            appliedAcks?.let(ledger::forget)
             ledger.invalidate(event.eventId)
             rewritten?.let(ledger::invalidate)
             warnings.evicted(config.maxQueueSize, value.evicted)
         }
     }
 
-    /** Deletes acknowledged rows first when room is needed; returns what it applied. */
-    private fun applyLedger(): Map<String, Long>? {
-        if (ledgerAppliedInTx || ledger.isEmpty()) return null
-        ledgerAppliedInTx = true
-        val acks = ledger.snapshot()
+    /**
+     * Deletes the acknowledged rows when room is needed, before any unsynced row is evicted or a
+     * strict cap refuses. At most once per transaction; see [ledgerAppliedInTx].
+     */
+    private fun applyLedger() {
+        if (ledgerAppliedInTx != null || ledger.isEmpty()) return
+        val acks = ledgerSnapshot()
+        ledgerAppliedInTx = acks
         txCount -= statements.deleteAcknowledged(acks)
-        return acks
+    }
+
+    /** The acknowledgements the open transaction may apply: none for rows it rewrote. */
+    private fun ledgerSnapshot(): Map<String, Long> {
+        val acks = ledger.snapshot()
+        return if (rewrittenInTx.isEmpty()) acks else acks.filterKeys { it !in rewrittenInTx }
     }
 
     private inner class FlushDeferred : WriteCommand<Int>() {
         private var acks: Map<String, Long> = emptyMap()
 
         override fun execute(connection: Connection): Int {
-            acks = ledger.snapshot()
+            acks = ledgerSnapshot()
             val deleted = statements.deleteAcknowledged(acks)
             txCount -= deleted
             return deleted
@@ -402,12 +427,15 @@ internal class RealOfflineQueue private constructor(
                     }
                     statements.insert(event, row.timestamp, row.retryCount) -> {
                         txCount++
+                        if (txCount > config.maxQueueSize) applyLedger()
                         val excess = txCount - config.maxQueueSize
                         if (excess > 0) txCount -= statements.evictOldest(excess)
                     }
                     else -> statements.replace(event, row.timestamp)
                 }
                 touched += event.eventId
+                rewrittenInTx += event.eventId
+                coalesced?.let { rewrittenInTx += it.second }
             }
         }
 
