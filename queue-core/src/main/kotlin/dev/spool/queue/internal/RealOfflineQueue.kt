@@ -35,6 +35,7 @@ import org.jetbrains.exposed.v1.jdbc.Database
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.select
 import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
 import org.slf4j.LoggerFactory
 import org.sqlite.SQLiteErrorCode
@@ -60,6 +61,7 @@ internal class RealOfflineQueue private constructor(
     override val config: QueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
+    private val clock: () -> Long,
 ) : OfflineQueue, TransactionHooks {
     private val statements = Statements(writeConnection)
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
@@ -70,7 +72,12 @@ internal class RealOfflineQueue private constructor(
     private var txCount = 0 // writer
     private var dataVersion = 0L // writer
     private var lastTimestamp = 0L // writer
-    private var ledgerAppliedInTx = false // writer
+    /**
+     * Acknowledgements deleted by the open transaction to make room (writer). They belong to the
+     * transaction, not to the command that needed the room: they are forgotten from the ledger
+     * when it commits, even if that command then refused itself.
+     */
+    private var ledgerAppliedInTx: Map<String, Long>? = null
 
     /**
      * EventIds whose rows were written by an earlier command of the open transaction (writer).
@@ -114,17 +121,20 @@ internal class RealOfflineQueue private constructor(
             committedCount = statements.count()
             txCount = committedCount
         }
-        ledgerAppliedInTx = false
+        ledgerAppliedInTx = null
         rewrittenInTx.clear()
     }
 
     override fun committed() {
         committedCount = txCount
         mutableSizes.value = txCount
+        ledgerAppliedInTx?.let(ledger::forget)
+        ledgerAppliedInTx = null
     }
 
     override fun rolledBack() {
         txCount = committedCount
+        ledgerAppliedInTx = null
         // The disk is the truth after any failure: re-read it now rather than trust the cache.
         runCatching {
             committedCount = statements.count()
@@ -234,7 +244,7 @@ internal class RealOfflineQueue private constructor(
             totalQueued = total,
             maxQueueSize = config.maxQueueSize,
             totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
-            oldestEventAge = oldestMillis?.let { (System.currentTimeMillis() - it).coerceAtLeast(0).milliseconds },
+            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
             retryDistribution = buckets,
             topEventTypes = types,
         )
@@ -297,6 +307,7 @@ internal class RealOfflineQueue private constructor(
         engine.close()
         runBlocking {
             readLock.withLock {
+                runCatching { TransactionManager.closeAndUnregister(readDb) }
                 runCatching { readConnection.close() }
             }
         }
@@ -314,7 +325,7 @@ internal class RealOfflineQueue private constructor(
     // ---- Commands (writer thread) ----
 
     private fun nextTimestamp(): Long {
-        val now = System.currentTimeMillis()
+        val now = clock()
         lastTimestamp = if (now > lastTimestamp) now else lastTimestamp
         return lastTimestamp
     }
@@ -322,16 +333,16 @@ internal class RealOfflineQueue private constructor(
     private inner class Enqueue(private val event: QueueEvent, private val strictCap: Int?) :
         WriteCommand<EnqueueResult>() {
         private var rewritten: String? = null
-        private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
             // A retried command runs again from scratch: forget what a rolled-back attempt saw.
             rewritten = null
-            appliedAcks = null
             rewrittenInTx += event.eventId
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
+                // Acknowledged rows awaiting their batched delete do not count against the cap.
+                if (txCount >= strictCap) applyLedger()
                 if (txCount >= strictCap) throw CommandRejected(OfflineQueueFullException(strictCap, txCount))
                 return insertOrReplace(timestamp, evicted = 0)
             }
@@ -341,7 +352,7 @@ internal class RealOfflineQueue private constructor(
                 statements.replace(event, timestamp)
                 return EnqueueResult(EnqueueOutcome.REPLACED)
             }
-            appliedAcks = applyLedger()
+            applyLedger()
             val excess = txCount - cap + 1
             val evicted = if (excess > 0) statements.evictOldest(excess) else 0
             txCount -= evicted
@@ -377,20 +388,21 @@ internal class RealOfflineQueue private constructor(
             }
 
         override fun onCommitted(value: EnqueueResult) {
-            appliedAcks?.let(ledger::forget)
             ledger.invalidate(event.eventId)
             rewritten?.let(ledger::invalidate)
             warnings.evicted(config.maxQueueSize, value.evicted)
         }
     }
 
-    /** Deletes acknowledged rows first when room is needed; returns what it applied. */
-    private fun applyLedger(): Map<String, Long>? {
-        if (ledgerAppliedInTx || ledger.isEmpty()) return null
-        ledgerAppliedInTx = true
+    /**
+     * Deletes the acknowledged rows when room is needed, before any unsynced row is evicted or a
+     * strict cap refuses. At most once per transaction; see [ledgerAppliedInTx].
+     */
+    private fun applyLedger() {
+        if (ledgerAppliedInTx != null || ledger.isEmpty()) return
         val acks = ledgerSnapshot()
+        ledgerAppliedInTx = acks
         txCount -= statements.deleteAcknowledged(acks)
-        return acks
     }
 
     /** The acknowledgements the open transaction may apply: none for rows it rewrote. */
@@ -427,6 +439,7 @@ internal class RealOfflineQueue private constructor(
                     }
                     statements.insert(event, row.timestamp, row.retryCount) -> {
                         txCount++
+                        if (txCount > config.maxQueueSize) applyLedger()
                         val excess = txCount - config.maxQueueSize
                         if (excess > 0) txCount -= statements.evictOldest(excess)
                     }
@@ -507,7 +520,16 @@ internal class RealOfflineQueue private constructor(
         const val EXPORT_COLUMNS =
             "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
 
-        fun open(path: Path, config: QueueConfig, sqlObserver: ((String) -> Unit)? = null): RealOfflineQueue {
+        /**
+         * Opens the queue. [sqlObserver] sees every statement the writer executes, and [clock]
+         * supplies epoch milliseconds: both are seams for tests.
+         */
+        fun open(
+            path: Path,
+            config: QueueConfig,
+            sqlObserver: ((String) -> Unit)? = null,
+            clock: () -> Long = System::currentTimeMillis,
+        ): RealOfflineQueue {
             val absolute = path.toAbsolutePath()
             try {
                 absolute.parent?.let { Files.createDirectories(it) }
@@ -521,7 +543,7 @@ internal class RealOfflineQueue private constructor(
                 Schema.migrate(raw, absolute.toString())
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealOfflineQueue(absolute, config, writer, reader)
+                return RealOfflineQueue(absolute, config, writer, reader, clock)
             } catch (t: Throwable) {
                 opened.forEach { runCatching { it.close() } }
                 throw storageError(absolute, "open", t)
