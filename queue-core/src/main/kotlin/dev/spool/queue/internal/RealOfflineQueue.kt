@@ -72,6 +72,13 @@ internal class RealOfflineQueue private constructor(
     private var lastTimestamp = 0L // writer
     private var ledgerAppliedInTx = false // writer
 
+    /**
+     * EventIds whose rows were written by an earlier command of the open transaction (writer).
+     * Their acknowledgements predate the new content, so the ledger must not delete them here;
+     * the writing command drops those acknowledgements once it commits.
+     */
+    private val rewrittenInTx = HashSet<String>()
+
     @Volatile private var committedCount = 0
     private val mutableSizes = MutableStateFlow(0)
 
@@ -108,6 +115,7 @@ internal class RealOfflineQueue private constructor(
             txCount = committedCount
         }
         ledgerAppliedInTx = false
+        rewrittenInTx.clear()
     }
 
     override fun committed() {
@@ -305,6 +313,10 @@ internal class RealOfflineQueue private constructor(
         private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
+            // A retried command runs again from scratch: forget what a rolled-back attempt saw.
+            rewritten = null
+            appliedAcks = null
+            rewrittenInTx += event.eventId
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
@@ -339,6 +351,7 @@ internal class RealOfflineQueue private constructor(
                 )
             }
             rewritten = previousId.second
+            rewrittenInTx += previousId.second
             return true
         }
 
@@ -363,16 +376,22 @@ internal class RealOfflineQueue private constructor(
     private fun applyLedger(): Map<String, Long>? {
         if (ledgerAppliedInTx || ledger.isEmpty()) return null
         ledgerAppliedInTx = true
-        val acks = ledger.snapshot()
+        val acks = ledgerSnapshot()
         txCount -= statements.deleteAcknowledged(acks)
         return acks
+    }
+
+    /** The acknowledgements the open transaction may apply: none for rows it rewrote. */
+    private fun ledgerSnapshot(): Map<String, Long> {
+        val acks = ledger.snapshot()
+        return if (rewrittenInTx.isEmpty()) acks else acks.filterKeys { it !in rewrittenInTx }
     }
 
     private inner class FlushDeferred : WriteCommand<Int>() {
         private var acks: Map<String, Long> = emptyMap()
 
         override fun execute(connection: Connection): Int {
-            acks = ledger.snapshot()
+            acks = ledgerSnapshot()
             val deleted = statements.deleteAcknowledged(acks)
             txCount -= deleted
             return deleted
@@ -385,6 +404,7 @@ internal class RealOfflineQueue private constructor(
         private val touched = ArrayList<String>()
 
         override fun execute(connection: Connection) {
+            touched.clear()
             for (row in rows) {
                 val event = row.event
                 val coalesced = event.coalesceKey?.let { statements.findCoalesced(it) }
@@ -401,6 +421,8 @@ internal class RealOfflineQueue private constructor(
                     else -> statements.replace(event, row.timestamp)
                 }
                 touched += event.eventId
+                rewrittenInTx += event.eventId
+                coalesced?.let { rewrittenInTx += it.second }
             }
         }
 
