@@ -5,7 +5,6 @@ import dev.spool.queue.EnqueueResult
 import kotlinx.benchmark.Benchmark
 import kotlinx.benchmark.BenchmarkMode
 import kotlinx.benchmark.BenchmarkTimeUnit
-import org.openjdk.jmh.annotations.Level
 import kotlinx.benchmark.Mode
 import kotlinx.benchmark.OutputTimeUnit
 import kotlinx.benchmark.Param
@@ -13,6 +12,7 @@ import kotlinx.benchmark.Scope
 import kotlinx.benchmark.Setup
 import kotlinx.benchmark.State
 import kotlinx.benchmark.TearDown
+import org.openjdk.jmh.annotations.Level
 import org.openjdk.jmh.annotations.Threads
 
 /**

@@ -3,7 +3,6 @@ package dev.spool.benchmarks
 import kotlinx.benchmark.Benchmark
 import kotlinx.benchmark.BenchmarkMode
 import kotlinx.benchmark.BenchmarkTimeUnit
-import org.openjdk.jmh.annotations.Level
 import kotlinx.benchmark.Mode
 import kotlinx.benchmark.OutputTimeUnit
 import kotlinx.benchmark.Param
@@ -13,6 +12,7 @@ import kotlinx.benchmark.State
 import kotlinx.benchmark.TearDown
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import org.openjdk.jmh.annotations.Level
 
 /**
  * S2: [callers] coroutines each calling `queueEvent` at once, which the single writer

@@ -4,7 +4,6 @@ import dev.spool.queue.EnqueueResult
 import kotlinx.benchmark.Benchmark
 import kotlinx.benchmark.BenchmarkMode
 import kotlinx.benchmark.BenchmarkTimeUnit
-import org.openjdk.jmh.annotations.Level
 import kotlinx.benchmark.Mode
 import kotlinx.benchmark.OutputTimeUnit
 import kotlinx.benchmark.Param
@@ -13,6 +12,7 @@ import kotlinx.benchmark.Setup
 import kotlinx.benchmark.State
 import kotlinx.benchmark.TearDown
 import kotlinx.coroutines.runBlocking
+import org.openjdk.jmh.annotations.Level
 
 /**
  * S1 and S4: one caller awaiting each write, so every event pays a full commit.

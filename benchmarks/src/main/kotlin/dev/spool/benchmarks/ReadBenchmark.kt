@@ -5,7 +5,6 @@ import dev.spool.queue.QueuedEvent
 import kotlinx.benchmark.Benchmark
 import kotlinx.benchmark.BenchmarkMode
 import kotlinx.benchmark.BenchmarkTimeUnit
-import org.openjdk.jmh.annotations.Level
 import kotlinx.benchmark.Mode
 import kotlinx.benchmark.OutputTimeUnit
 import kotlinx.benchmark.Param
@@ -14,6 +13,7 @@ import kotlinx.benchmark.Setup
 import kotlinx.benchmark.State
 import kotlinx.benchmark.TearDown
 import kotlinx.coroutines.runBlocking
+import org.openjdk.jmh.annotations.Level
 
 /**
  * S5: the reads an uploader and a dashboard make: `peek(100)` and `stats()`. Reads do not depend

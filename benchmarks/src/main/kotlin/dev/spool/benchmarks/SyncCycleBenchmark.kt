@@ -1,9 +1,10 @@
 package dev.spool.benchmarks
 
+import dev.spool.flusher.FlusherConfig
+import dev.spool.flusher.SyncedRowFlusher
 import kotlinx.benchmark.Benchmark
 import kotlinx.benchmark.BenchmarkMode
 import kotlinx.benchmark.BenchmarkTimeUnit
-import org.openjdk.jmh.annotations.Level
 import kotlinx.benchmark.Mode
 import kotlinx.benchmark.OutputTimeUnit
 import kotlinx.benchmark.Param
@@ -13,6 +14,7 @@ import kotlinx.benchmark.State
 import kotlinx.benchmark.TearDown
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import org.openjdk.jmh.annotations.Level
 import org.openjdk.jmh.annotations.OperationsPerInvocation
 
 /**
@@ -22,7 +24,10 @@ import org.openjdk.jmh.annotations.OperationsPerInvocation
  * side is the same group-committed cost for every variant), peeks the [BATCH] oldest events
  * and acknowledges each of them. The variants differ only in how acknowledgements reach the disk:
  * - per ack: an immediate `markSynced(listOf(id))` for each, awaited in turn ([BATCH] commits);
- * - per batch: one `markSynced(ids)` for the batch (one commit).
+ * - per batch: one `markSynced(ids)` for the batch (one commit);
+ * - flusher: `SyncedRowFlusher.markSynced(listOf(id))` for each, which records the id and returns
+ *   at once; the flusher deletes in batches (default [FlusherConfig]: 512 ids or 100 ms) through
+ *   the same writer, so its deletes are part of the measured cost.
  *
  * The queue stays at its depth: each cycle adds and removes [BATCH] rows. No per-iteration
  * trim, since the cycle deletes the oldest (prefilled) rows.
@@ -40,14 +45,18 @@ public open class SyncCycleBenchmark {
     public var durability: String = "NORMAL"
 
     private val fixture = SpoolFixture("cycle")
+    private var flusher: SyncedRowFlusher? = null
 
     /** Opens the queue on a copy of the template. */
     @Setup(Level.Trial)
     public fun setUp(): Unit = fixture.open(depth, durability)
 
-    /** Closes the queue and deletes the copy. */
+    /** Closes the flusher (which flushes), then the queue, and deletes the copy. */
     @TearDown(Level.Trial)
-    public fun tearDown(): Unit = fixture.close()
+    public fun tearDown() {
+        flusher?.close()
+        fixture.close()
+    }
 
     /** S6 with an immediate `markSynced` per acknowledgement. */
     @Benchmark
@@ -65,6 +74,16 @@ public open class SyncCycleBenchmark {
         val queue = fixture.queue
         enqueueBatch()
         queue.markSynced(queue.peek(BATCH).map { it.eventId })
+    }
+
+    /** S6 with the flusher: `markSynced` per acknowledgement, deleted in batches. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public fun s6CycleFlusher(): Unit = runBlocking {
+        val queue = fixture.queue
+        val flusher = flusher ?: SyncedRowFlusher.create(queue, FlusherConfig()).also { flusher = it }
+        enqueueBatch()
+        for (event in queue.peek(BATCH)) flusher.markSynced(listOf(event.eventId))
     }
 
     private fun enqueueBatch() = runBlocking {
