@@ -10,7 +10,8 @@
 # full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers), 1 fork,
 #        2 x 1 s warmup + 5 x 2 s measured iterations. About 16 min of JMH on 2 cores.
 #
-# Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .md (report) and two PNG charts.
+# Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (S2's per-event
+# latencies, recorded by the benchmark), .md (report) and two PNG charts.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
 set -euo pipefail
@@ -33,7 +34,9 @@ esac
 echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
 (cd "$root" && mvn -B -o -q -pl benchmarks -am package -DskipTests)
 
-common=(-f 1 -foe true -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data")
+latency="$stem.latency.jsonl"
+rm -f "$latency"
+common=(-f 1 -foe true -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency")
 # Each entry is one JMH invocation; their JSON files are merged into $stem.json.
 invocations=()
 case "$mode" in
@@ -69,7 +72,7 @@ elapsed=$(( $(date +%s) - start ))
 command_text="benchmarks/run.sh $mode
 $(printf '%s\n' "${commands[@]}")"
 java -cp "$jar" dev.spool.benchmarks.report.Report \
-  --json "$stem.json" --parts "$(IFS=,; echo "${parts[*]}")" --out "$stem.md" \
+  --json "$stem.json" --parts "$(IFS=,; echo "${parts[*]}")" --latency "$latency" --out "$stem.md" \
   --mode "$mode" --command "$command_text" --data-dir "$data" --elapsed "$elapsed"
 rm -f "${parts[@]}"
 echo "== Done in ${elapsed}s of JMH: $stem.md"

@@ -3,8 +3,9 @@ package dev.spool.benchmarks.report
 /**
  * One measured figure in events (or calls) per second, normalised from a [JmhResult].
  *
- * Throughput-mode results are already per second. SampleTime results (S1, S2) are converted:
- * `events per invocation / mean time per invocation`, where S2 has [callers] events per round.
+ * Throughput-mode results are already per second (JMH divides by `@OperationsPerInvocation`).
+ * SampleTime results (S1) are converted: one event over the mean time per invocation, and keep
+ * JMH's percentiles. S2's percentiles come from the benchmark's own per-event recording.
  *
  * @property name the figure's name in the issue (B1, S2, L@100, ...).
  * @property description what one operation is.
@@ -13,8 +14,8 @@ package dev.spool.benchmarks.report
  * @property callers concurrent callers for S2, 1 for S1, else null.
  * @property perSecond events or calls per second.
  * @property errorPerSecond the confidence half-width of [perSecond], or NaN.
- * @property p50Micros median latency in microseconds (SampleTime figures only).
- * @property p99Micros 99th percentile latency in microseconds (SampleTime figures only).
+ * @property p50Micros median latency in microseconds (S1 and S2 only).
+ * @property p99Micros 99th percentile latency in microseconds (S1 and S2 only).
  */
 public class Figure(
     public val name: String,
@@ -48,17 +49,20 @@ public class Figure(
             "reusedPreparedStatementInsert" to ("Insert: PreparedStatement" to "reused PreparedStatement, 100 rows/tx"),
         )
 
-        /** The figure for [result]. */
-        public fun of(result: JmhResult): Figure {
+        /**
+         * The figure for [result]; [latencies] are per-event latency summaries recorded by the
+         * benchmarks themselves, used when one matches this result's method and parameters.
+         */
+        public fun of(result: JmhResult, latencies: List<RecordedLatency> = emptyList()): Figure {
+            val recorded = latencies.lastOrNull { it.method == result.method && it.params == result.params }
             val (name, description) = names[result.method] ?: (result.method to result.method)
             val callers = result.intParam("callers") ?: if (result.method == "s1QueueEvent") 1 else null
             val perSecond: Double
             val error: Double
             if (result.mode == "sample") {
                 val perOp = microsPer(result.unit)
-                val events = (callers ?: 1).toDouble()
                 val meanMicros = result.score * perOp
-                perSecond = events * 1_000_000.0 / meanMicros
+                perSecond = 1_000_000.0 / meanMicros
                 // First-order propagation of the mean's error to its reciprocal.
                 error = perSecond * (result.error * perOp / meanMicros)
             } else {
@@ -75,8 +79,8 @@ public class Figure(
                 callers = callers,
                 perSecond = perSecond,
                 errorPerSecond = error,
-                p50Micros = if (result.mode == "sample") percentile(50.0) else null,
-                p99Micros = if (result.mode == "sample") percentile(99.0) else null,
+                p50Micros = recorded?.p50Micros ?: if (result.mode == "sample") percentile(50.0) else null,
+                p99Micros = recorded?.p99Micros ?: if (result.mode == "sample") percentile(99.0) else null,
             )
         }
 

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit
  * Writes the Markdown report of one JMH run: every figure, every target of the issue with pass or
  * miss, the machine, the exact command, and links to the PNG charts it renders beside it.
  *
- * Usage: `Report --json <results.json> --out <report.md> [--parts <a.json,b.json>] [--mode <mode>]
+ * Usage: `Report --json <results.json> --out <report.md> [--parts <a.json,b.json>]
+ * [--latency <latency.jsonl>] [--mode <mode>]
  * [--command <text>] [--data-dir <dir on the measured disk>] [--elapsed <seconds>]`. With
  * `--parts`, the JSON arrays of several JMH invocations are first merged into `--json`. The charts
  * are written next to the report as `<report>-depth.png` and `<report>-concurrency.png`.
@@ -27,7 +28,9 @@ public object Report {
         val out = Paths.get(options.getValue("out"))
         options["parts"]?.let { parts -> merge(parts.split(',').map { Paths.get(it) }, json) }
         val results = JmhResult.parseAll(Files.readString(json))
-        val figures = results.map(Figure::of)
+        val latencies = options["latency"]?.let(Paths::get)?.takeIf(Files::exists)
+            ?.let { RecordedLatency.parseAll(Files.readString(it)) }.orEmpty()
+        val figures = results.map { Figure.of(it, latencies) }
         val stem = out.fileName.toString().removeSuffix(".md")
         val depthChart = Charts.depth(figures, out.resolveSibling("$stem-depth.png"))
         val concurrencyChart = Charts.concurrency(figures, out.resolveSibling("$stem-concurrency.png"))
@@ -92,9 +95,9 @@ public object Report {
         appendLine()
         appendLine(
             "Throughput is events per second (calls per second for S5, rows per second for the insert path). " +
-                "S1 and S2 run in JMH SampleTime mode: their throughput is events per invocation over the mean " +
-                "invocation time, and their latencies are per invocation (for S2, one round of all callers: the " +
-                "slowest caller's latency). ± is JMH's 99.9% confidence half-width (blank with too few iterations).",
+                "S1 runs in JMH SampleTime mode: its throughput is one over the mean time per event and its " +
+                "percentiles are JMH's. S2's p50/p99 are per-event `queueEvent` latencies recorded by the benchmark " +
+                "(measurement iterations only). ± is JMH's 99.9% confidence half-width (blank with too few iterations).",
         )
         appendLine()
         appendLine("| figure | depth | durability | callers | per second | ± | p50 | p99 | what one operation is |")
