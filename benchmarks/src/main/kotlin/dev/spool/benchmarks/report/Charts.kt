@@ -53,6 +53,7 @@ public object Charts {
         XYChartBuilder().width(900).height(540).title(title).xAxisTitle(x).yAxisTitle(y).build().apply {
             styler.isYAxisLogarithmic = true
             styler.isLegendVisible = true
+            styler.yAxisDecimalPattern = "#,###"
             styler.setChartBackgroundColor(java.awt.Color.WHITE)
         }
 
