@@ -58,8 +58,9 @@ import kotlin.coroutines.CoroutineContext
  * **Scope and threading.** The batching timer is one coroutine launched in `scope`, a child of
  * its job. It only waits: the deletes run on the queue's writer thread, so `scope` may use any
  * dispatcher, including a `StandardTestDispatcher` whose virtual time then drives
- * [FlusherConfig.maxDelay]. A failed flush never cancels that coroutine nor the scope; [close]
- * ends it. If the scope is cancelled first, batches stop firing on their own but [flush] and
+ * [FlusherConfig.maxDelay] (in `runTest`, pass `backgroundScope`, or close the flusher before the
+ * test ends: the timer runs until [close]). A failed flush never cancels that coroutine nor the
+ * scope; [close] ends it. If the scope is cancelled first, batches stop firing on their own but [flush] and
  * [close] still delete everything (they run in their caller). All members are safe to call from
  * any thread.
  *
