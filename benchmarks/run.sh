@@ -3,12 +3,16 @@
 #
 #   benchmarks/run.sh [smoke|quick|full]      (default: quick)
 #
-# smoke  every benchmark once: depth 5,000, NORMAL, no warmup, one 1 s iteration.
-#        Proves the suite builds and runs (CI); never fails on timing. About 1 min of JMH.
+# smoke  every benchmark once (17 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
+#        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
+#        About 45 s of JMH, plus the build.
 # quick  depth sweep (5,000 and 500,000) for B1, S1 and S2@64; everything else at 5,000;
-#        NORMAL only; 1 warmup + 2 measured 1 s iterations. About 3 min of JMH on 2 cores.
-# full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers), 1 fork,
-#        2 x 1 s warmup + 5 x 2 s measured iterations. About 16 min of JMH on 2 cores.
+#        NORMAL only; 1 warmup + 2 measured 1 s iterations (21 trials). About 2 min of JMH on
+#        2 cores, plus the build. For checking changes, not for quoting.
+# full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers: 60 trials),
+#        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 15 min of JMH on
+#        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
+#        first time, ~15 s to build the 500k template.
 #
 # Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (S2's per-event
 # latencies, recorded by the benchmark), .md (report) and two PNG charts.
