@@ -58,7 +58,8 @@ public class Target(
                 ),
                 target(
                     "S1 at 500k ÷ S1 at 5k", "≥ 0.9", ratio(s1At500k, s1At5k), 0.9,
-                    "S1 ${rate(s1At500k)} at 500k vs ${rate(s1At5k)} at 5k; beside it B1 at 500k ÷ B1 at 5k = " +
+                    "S1 ${rate(s1At500k)} at 500k vs ${rate(s1At5k)} at 5k (p50 ${micros(s1At500k?.p50Micros)} vs " +
+                        "${micros(s1At5k?.p50Micros)}); beside it B1 at 500k ÷ B1 at 5k = " +
                         (ratio(b1At500k, b1At5k)?.let(plain) ?: "not measured") +
                         " (${rate(b1At500k)} vs ${rate(b1At5k)})",
                     plain,
@@ -71,6 +72,8 @@ public class Target(
                 ),
             )
         }
+
+        private fun micros(value: Double?): String = value?.let { "%.0f µs".format(it) } ?: "–"
 
         private fun rate(figure: Figure?): String = figure?.let { "%,.0f/s".format(it.perSecond) } ?: "not measured"
     }
