@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the benchmarks module, runs the JMH suite and writes the report.
+#
+#   benchmarks/run.sh [smoke|quick|full]      (default: quick)
+#
+# smoke  every benchmark once (17 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
+#        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
+#        About 45 s of JMH, plus the build.
+# quick  depth sweep (5,000 and 500,000) for B1, S1 and S2@64; everything else at 5,000;
+#        NORMAL only; 1 warmup + 2 measured 1 s iterations (21 trials). About 2 min of JMH on
+#        2 cores, plus the build. For checking changes, not for quoting.
+# full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers: 60 trials),
+#        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 15 min of JMH on
+#        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
+#        first time, ~15 s to build the 500k template.
+#
+# Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (S2's per-event
+# latencies, recorded by the benchmark), .md (report) and two PNG charts.
+# Databases live in benchmarks/target/bench-data (same disk as the results); override with
+# SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
+set -euo pipefail
+
+mode="${1:-quick}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+results="$here/results"
+data="${SPOOL_BENCH_DIR:-$here/target/bench-data}"
+stamp="$(date -u +%Y-%m-%d)"
+stem="$results/$stamp-$mode"
+jar="$here/target/benchmarks.jar"
+mkdir -p "$results" "$data"
+
+case "$mode" in
+  smoke|quick|full) ;;
+  *) echo "usage: $0 [smoke|quick|full]" >&2; exit 2 ;;
+esac
+
+echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
+(cd "$root" && mvn -B -o -q -pl benchmarks -am package -DskipTests)
+
+latency="$stem.latency.jsonl"
+rm -f "$latency"
+common=(-f 1 -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency")
+# Each entry is one JMH invocation; their JSON files are merged into $stem.json.
+invocations=()
+case "$mode" in
+  smoke)
+    # -foe: a benchmark that throws fails CI; timing never does.
+    invocations+=("-p depth=5000 -p durability=NORMAL -wi 0 -i 1 -r 1s -foe true")
+    ;;
+  quick)
+    invocations+=("BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent|ConcurrentEnqueueBenchmark -p depth=5000,500000 -p durability=NORMAL -p callers=64 -wi 1 -w 1s -i 2 -r 1s")
+    invocations+=("-e BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent -p depth=5000 -p durability=NORMAL -p callers=8,256 -wi 1 -w 1s -i 2 -r 1s")
+    ;;
+  full)
+    invocations+=("-wi 2 -w 1s -i 5 -r 2s")
+    ;;
+esac
+
+parts=()
+commands=()
+start=$(date +%s)
+i=0
+for args in "${invocations[@]}"; do
+  i=$((i + 1))
+  part="$stem.part$i.json"
+  # shellcheck disable=SC2206 # word splitting of the invocation's own options is intended
+  split=($args)
+  cmd=(java -jar "$jar" "${split[@]}" "${common[@]}" -rff "$part" ${JMH_EXTRA:-})
+  echo "== JMH $i/${#invocations[@]}: ${cmd[*]}"
+  "${cmd[@]}"
+  parts+=("$part")
+  commands+=("${cmd[*]}")
+done
+elapsed=$(( $(date +%s) - start ))
+
+command_text="benchmarks/run.sh $mode
+$(printf '%s\n' "${commands[@]}")"
+java -cp "$jar" dev.spool.benchmarks.report.Report \
+  --json "$stem.json" --parts "$(IFS=,; echo "${parts[*]}")" --latency "$latency" --out "$stem.md" \
+  --mode "$mode" --command "$command_text" --data-dir "$data" --elapsed "$elapsed"
+rm -f "${parts[@]}"
+echo "== Done in ${elapsed}s of JMH: $stem.md"

@@ -1,0 +1,71 @@
+package dev.spool.benchmarks.report
+
+import org.knowm.xchart.BitmapEncoder
+import org.knowm.xchart.XYChart
+import org.knowm.xchart.XYChartBuilder
+import org.knowm.xchart.style.markers.SeriesMarkers
+import java.nio.file.Path
+
+/**
+ * The report's PNG charts, drawn with XChart. Series with fewer than one point are left out, so a
+ * smoke run still renders (mostly empty) charts.
+ */
+public object Charts {
+    /**
+     * Throughput against prefill depth (log-log) for B1, B2, S1 and S2 with 64 callers, under
+     * NORMAL for the Spool series. Writes [file] (a `.png` path) and returns it.
+     */
+    public fun depth(figures: List<Figure>, file: Path): Path {
+        val chart = chart("Throughput vs prefill depth", "prefill depth (rows)", "events/s (log)")
+        chart.styler.isXAxisLogarithmic = true
+        series(chart, "B1 (original per-event pattern)", figures.filter { it.name == "B1" }) { it.depth }
+        series(chart, "B2 (original with cached count)", figures.filter { it.name == "B2" }) { it.depth }
+        series(chart, "Spool S1 (1 caller, NORMAL)", figures.filter { it.name == "S1" && it.durability == "NORMAL" }) { it.depth }
+        series(
+            chart, "Spool S2 (64 callers, NORMAL)",
+            figures.filter { it.name == "S2" && it.callers == 64 && it.durability == "NORMAL" },
+        ) { it.depth }
+        return save(chart, file)
+    }
+
+    /**
+     * Throughput against concurrent callers at 5k prefill: S1 as 1 caller and S2 at 8, 64 and 256,
+     * one series per durability, plus L@1 and L@100 as flat reference lines. Writes [file].
+     */
+    public fun concurrency(figures: List<Figure>, file: Path): Path {
+        val chart = chart("Throughput vs concurrent callers (5k prefill)", "concurrent callers", "events/s (log)")
+        chart.styler.isXAxisLogarithmic = true
+        val callers = figures.filter { (it.name == "S1" || it.name == "S2") && it.depth == 5_000 }
+        val xs = callers.mapNotNull { it.callers }.distinct().sorted()
+        for (durability in listOf("NORMAL", "FULL")) {
+            series(chart, "Spool ($durability)", callers.filter { it.durability == durability }) { it.callers }
+        }
+        for (name in listOf("L@1", "L@100")) {
+            val raw = figures.firstOrNull { it.name == name && it.depth == 5_000 && it.durability == "NORMAL" } ?: continue
+            if (xs.size < 2) continue
+            chart.addSeries("$name raw JDBC (NORMAL)", xs.map { it.toDouble() }, xs.map { raw.perSecond })
+                .marker = SeriesMarkers.NONE
+        }
+        return save(chart, file)
+    }
+
+    private fun chart(title: String, x: String, y: String): XYChart =
+        XYChartBuilder().width(900).height(540).title(title).xAxisTitle(x).yAxisTitle(y).build().apply {
+            styler.isYAxisLogarithmic = true
+            styler.isLegendVisible = true
+            styler.yAxisDecimalPattern = "#,###"
+            styler.setChartBackgroundColor(java.awt.Color.WHITE)
+        }
+
+    private fun series(chart: XYChart, name: String, figures: List<Figure>, x: (Figure) -> Int?) {
+        val points = figures.mapNotNull { f -> x(f)?.let { it to f.perSecond } }.sortedBy { it.first }
+        if (points.isEmpty()) return
+        chart.addSeries(name, points.map { it.first.toDouble() }, points.map { it.second })
+    }
+
+    private fun save(chart: XYChart, file: Path): Path {
+        if (chart.seriesMap.isEmpty()) chart.addSeries("no data in this run", doubleArrayOf(1.0), doubleArrayOf(1.0))
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG)
+        return file
+    }
+}

@@ -1,0 +1,103 @@
+package dev.spool.benchmarks.report
+
+/**
+ * One measured figure in events (or calls) per second, normalised from a [JmhResult].
+ *
+ * Throughput-mode results are already per second (JMH divides by `@OperationsPerInvocation`).
+ * SampleTime results (S1) are converted: one event over the mean time per invocation, and keep
+ * JMH's percentiles. S2's percentiles come from the benchmark's own per-event recording.
+ *
+ * @property name the figure's name in the issue (B1, S2, L@100, ...).
+ * @property description what one operation is.
+ * @property depth prefill depth, or null when not a parameter.
+ * @property durability Spool's durability name, or null when not a parameter.
+ * @property callers concurrent callers for S2, 1 for S1, else null.
+ * @property perSecond events or calls per second.
+ * @property errorPerSecond the confidence half-width of [perSecond], or NaN.
+ * @property p50Micros median latency in microseconds (S1 and S2 only).
+ * @property p99Micros 99th percentile latency in microseconds (S1 and S2 only).
+ */
+public class Figure(
+    public val name: String,
+    public val description: String,
+    public val depth: Int?,
+    public val durability: String?,
+    public val callers: Int?,
+    public val perSecond: Double,
+    public val errorPerSecond: Double,
+    public val p50Micros: Double?,
+    public val p99Micros: Double?,
+) {
+    /** Figures built from JMH results. */
+    public companion object {
+        private val names = mapOf(
+            "b1CountPerEvent" to ("B1" to "new connection, COUNT(*), INSERT, commit, close (rollback journal)"),
+            "b2CachedCount" to ("B2" to "as B1 with a cached count"),
+            "l1PerTransaction" to ("L@1" to "one connection, WAL, reused statement, 1 insert/tx"),
+            "l100PerTransaction" to ("L@100" to "as L, 100 inserts/tx"),
+            "l1000PerTransaction" to ("L@1000" to "as L, 1,000 inserts/tx"),
+            "s1QueueEvent" to ("S1" to "one caller awaiting each queueEvent"),
+            "s2ConcurrentQueueEvent" to ("S2" to "concurrent coroutines calling queueEvent"),
+            "s3BlockingQueueEvent8Threads" to ("S3" to "blocking Java facade from 8 threads"),
+            "s4Append" to ("S4" to "append (strict cap), one caller"),
+            "s5Peek100" to ("S5 peek" to "peek(100), calls/s"),
+            "s5Stats" to ("S5 stats" to "stats(), calls/s"),
+            "s6CycleMarkSyncedPerAck" to ("S6 per-ack" to "sync cycle, immediate markSynced per ack"),
+            "s6CycleMarkSyncedPerBatch" to ("S6 per-batch" to "sync cycle, one markSynced per batch"),
+            "s6CycleFlusher" to ("S6 flusher" to "sync cycle, SyncedRowFlusher.markSynced per ack"),
+            "exposedDslInsert" to ("Insert: Exposed DSL" to "Exposed insert {}, 100 rows/tx"),
+            "reusedPreparedStatementInsert" to ("Insert: PreparedStatement" to "reused PreparedStatement, 100 rows/tx"),
+        )
+
+        /**
+         * The figure for [result]; [latencies] are per-event latency summaries recorded by the
+         * benchmarks themselves, used when one matches this result's method and parameters.
+         */
+        public fun of(result: JmhResult, latencies: List<RecordedLatency> = emptyList()): Figure {
+            val recorded = latencies.lastOrNull { it.method == result.method && it.params == result.params }
+            val (name, description) = names[result.method] ?: (result.method to result.method)
+            val callers = result.intParam("callers") ?: if (result.method == "s1QueueEvent") 1 else null
+            val perSecond: Double
+            val error: Double
+            if (result.mode == "sample") {
+                val perOp = microsPer(result.unit)
+                val meanMicros = result.score * perOp
+                perSecond = 1_000_000.0 / meanMicros
+                // First-order propagation of the mean's error to its reciprocal.
+                error = perSecond * (result.error * perOp / meanMicros)
+            } else {
+                val scale = perSecondScale(result.unit)
+                perSecond = result.score * scale
+                error = result.error * scale
+            }
+            fun percentile(p: Double) = result.percentiles[p]?.let { it * microsPer(result.unit) }
+            return Figure(
+                name = name,
+                description = description,
+                depth = result.intParam("depth"),
+                durability = result.params["durability"],
+                callers = callers,
+                perSecond = perSecond,
+                errorPerSecond = error,
+                p50Micros = recorded?.p50Micros ?: if (result.mode == "sample") percentile(50.0) else null,
+                p99Micros = recorded?.p99Micros ?: if (result.mode == "sample") percentile(99.0) else null,
+            )
+        }
+
+        private fun microsPer(unit: String): Double = when (unit.substringBefore('/')) {
+            "ns" -> 0.001
+            "us" -> 1.0
+            "ms" -> 1_000.0
+            "s" -> 1_000_000.0
+            else -> error("Unexpected time unit $unit")
+        }
+
+        private fun perSecondScale(unit: String): Double = when (unit.substringAfter('/')) {
+            "s" -> 1.0
+            "ms" -> 1_000.0
+            "us" -> 1_000_000.0
+            "ns" -> 1_000_000_000.0
+            else -> error("Unexpected rate unit $unit")
+        }
+    }
+}
