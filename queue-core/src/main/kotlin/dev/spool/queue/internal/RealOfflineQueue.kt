@@ -35,6 +35,7 @@ import org.jetbrains.exposed.v1.jdbc.Database
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.select
 import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
 import org.slf4j.LoggerFactory
 import org.sqlite.SQLiteErrorCode
@@ -60,6 +61,7 @@ internal class RealOfflineQueue private constructor(
     override val config: QueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
+    private val clock: () -> Long,
 ) : OfflineQueue, TransactionHooks {
     private val statements = Statements(writeConnection)
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
@@ -226,7 +228,7 @@ internal class RealOfflineQueue private constructor(
             totalQueued = total,
             maxQueueSize = config.maxQueueSize,
             totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
-            oldestEventAge = oldestMillis?.let { (System.currentTimeMillis() - it).coerceAtLeast(0).milliseconds },
+            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
             retryDistribution = buckets,
             topEventTypes = types,
         )
@@ -277,6 +279,7 @@ internal class RealOfflineQueue private constructor(
         engine.close()
         runBlocking {
             readLock.withLock {
+                runCatching { TransactionManager.closeAndUnregister(readDb) }
                 runCatching { readConnection.close() }
             }
         }
@@ -294,7 +297,7 @@ internal class RealOfflineQueue private constructor(
     // ---- Commands (writer thread) ----
 
     private fun nextTimestamp(): Long {
-        val now = System.currentTimeMillis()
+        val now = clock()
         lastTimestamp = if (now > lastTimestamp) now else lastTimestamp
         return lastTimestamp
     }
@@ -305,6 +308,9 @@ internal class RealOfflineQueue private constructor(
         private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
+            // A failed group is retried command by command: start from a clean slate each time.
+            rewritten = null
+            appliedAcks = null
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
@@ -385,6 +391,7 @@ internal class RealOfflineQueue private constructor(
         private val touched = ArrayList<String>()
 
         override fun execute(connection: Connection) {
+            touched.clear()
             for (row in rows) {
                 val event = row.event
                 val coalesced = event.coalesceKey?.let { statements.findCoalesced(it) }
@@ -473,7 +480,16 @@ internal class RealOfflineQueue private constructor(
         const val EXPORT_COLUMNS =
             "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
 
-        fun open(path: Path, config: QueueConfig, sqlObserver: ((String) -> Unit)? = null): RealOfflineQueue {
+        /**
+         * Opens the queue. [sqlObserver] sees every statement the writer executes, and [clock]
+         * supplies epoch milliseconds: both are seams for tests.
+         */
+        fun open(
+            path: Path,
+            config: QueueConfig,
+            sqlObserver: ((String) -> Unit)? = null,
+            clock: () -> Long = System::currentTimeMillis,
+        ): RealOfflineQueue {
             val absolute = path.toAbsolutePath()
             try {
                 absolute.parent?.let { Files.createDirectories(it) }
@@ -487,7 +503,7 @@ internal class RealOfflineQueue private constructor(
                 Schema.migrate(raw, absolute.toString())
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealOfflineQueue(absolute, config, writer, reader)
+                return RealOfflineQueue(absolute, config, writer, reader, clock)
             } catch (t: Throwable) {
                 opened.forEach { runCatching { it.close() } }
                 throw storageError(absolute, "open", t)

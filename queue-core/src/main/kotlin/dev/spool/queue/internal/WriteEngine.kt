@@ -109,14 +109,23 @@ internal class WriteEngine(
 
     private suspend fun run() {
         val batch = ArrayList<WriteCommand<*>>(maxBatch)
-        while (true) {
-            val first = channel.receiveCatching().getOrNull() ?: break
-            batch.add(first)
-            while (batch.size < maxBatch) {
-                batch.add(channel.tryReceive().getOrNull() ?: break)
+        try {
+            while (true) {
+                val first = channel.receiveCatching().getOrNull() ?: break
+                batch.add(first)
+                while (batch.size < maxBatch) {
+                    batch.add(channel.tryReceive().getOrNull() ?: break)
+                }
+                runGroup(batch)
+                batch.clear()
             }
-            runGroup(batch)
-            batch.clear()
+        } catch (t: Throwable) {
+            // The writer must never die silently: fail whoever is waiting, refuse later callers.
+            val error = IllegalStateException("Queue '$name' writer stopped: $t", t)
+            channel.close(error)
+            batch.forEach { it.result.completeExceptionally(error) }
+            while (true) (channel.tryReceive().getOrNull() ?: break).result.completeExceptionally(error)
+            throw t
         }
     }
 
