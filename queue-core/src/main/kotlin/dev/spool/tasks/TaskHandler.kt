@@ -1,5 +1,9 @@
 package dev.spool.tasks
 
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runInterruptible
+
 /**
  * Runs tasks of one type for a [TaskWorker].
  *
@@ -11,4 +15,16 @@ package dev.spool.tasks
 public fun interface TaskHandler {
     /** Does the work of [task]. */
     public suspend fun handle(task: Task)
+
+    /** Adapters for Java callers. */
+    public companion object {
+        /**
+         * A handler that runs [handler] on a thread of [dispatcher], interrupting it when the
+         * worker cancels the task.
+         */
+        @JvmStatic
+        @JvmOverloads
+        public fun blocking(handler: BlockingTaskHandler, dispatcher: CoroutineDispatcher = Dispatchers.IO): TaskHandler =
+            TaskHandler { task -> runInterruptible(dispatcher) { handler.handle(task) } }
+    }
 }
