@@ -25,8 +25,8 @@ class MultiProcessSpec : FunSpec({
         val ids = TaskQueue.open(db).use { q -> (1..400).map { q.enqueue("job", payload(it)).value } }
         val go = dir.resolve("go")
         val outputs = listOf(dir.resolve("a.txt"), dir.resolve("b.txt"))
-        val children = listOf(child(db.toString(), "proc-a", outputs[0].toString(), go.toString()),
-            child(db.toString(), "proc-b", outputs[1].toString(), go.toString()))
+        val children = listOf(child("work", db.toString(), "proc-a", outputs[0].toString(), go.toString()),
+            child("work", db.toString(), "proc-b", outputs[1].toString(), go.toString()))
         try {
             children.forEach { it.inputReader().readLine() shouldBe "READY" }
             Files.createFile(go)
@@ -46,6 +46,29 @@ class MultiProcessSpec : FunSpec({
             stats.count(TaskState.SUCCEEDED) shouldBe 400
             stats.failed shouldBe 0
             q.list(TaskFilter(limit = 400)).tasks.all { it.attempts == 1 } shouldBe true
+        }
+    }
+
+    test("a killed process's tasks stay leased until the lease expires, then are reclaimed with the attempt counted") {
+        val db = Files.createTempDirectory("spool-crash").resolve("tasks.db")
+        val ids = TaskQueue.open(db).use { q -> (1..10).map { q.enqueue("job", payload(it)) } }
+        val hanging = child("hang", db.toString(), "doomed", "4")
+        val held = try {
+            hanging.inputReader().readLine().split(" ").map { TaskId(it.toLong()) }
+        } finally {
+            hanging.destroyForcibly().waitFor(30, TimeUnit.SECONDS)
+        }
+        held shouldBe ids.take(4)
+        val clock = MutableClock(java.time.Instant.now())
+        TaskQueue.open(db, TaskQueueConfig(clock = clock, retryPolicy = RetryPolicy(jitter = 0.0, base = kotlin.time.Duration.ZERO))).use { q ->
+            // The leases are valid: no one else gets these tasks, even though their worker is dead.
+            q.claim("survivor", limit = 10).map { it.id }.toSet() shouldBe ids.drop(4).toSet()
+            q.sweep().requeued shouldBe 0
+            clock.advance(kotlin.time.Duration.parse("61s"))
+            q.sweep().requeued shouldBe 4 + 6
+            val again = q.claim("survivor", limit = 10, strategy = ClaimStrategy.FIFO)
+            again.filter { it.id in held }.map { it.attempts } shouldBe listOf(2, 2, 2, 2)
+            q.get(held.first())!!.lastError!!.contains("doomed") shouldBe true
         }
     }
 })
