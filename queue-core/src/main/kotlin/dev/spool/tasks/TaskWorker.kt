@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   with backoff, or dead-lettered for a [PermanentTaskFailure] or on the last attempt). With a
  *   [limiter], each handler runs holding a permit of `limitKey(task)`, so for example downloads
  *   per host stay bounded; the task keeps its lease (heartbeated) while it waits for the permit.
- * - **Leases.** Every [TaskWorkerConfig.heartbeatInterval] it calls [TaskQueue.heartbeat]; a task
+ * - **Leases.** Every [TaskWorkerConfig.heartbeatInterval] (or a third of the queue's
+ *   [TaskQueueConfig.staleWorkerTimeout], if shorter) it calls [TaskQueue.heartbeat]; a task
  *   the queue says it no longer holds (cancelled, reclaimed) has its handler cancelled. A task
  *   cancelled through the same queue object is noticed at once through [TaskQueue.transitions].
  *   Every [TaskWorkerConfig.sweepInterval] it calls [TaskQueue.sweep].
@@ -102,7 +103,9 @@ public class TaskWorker @JvmOverloads constructor(
                 }
             }
         }
-        val heartbeat = scope.launch { every(config.heartbeatInterval) { heartbeat() } }
+        // Heartbeat often enough for both the leases and the queue's stale-worker timeout.
+        val interval = minOf(config.heartbeatInterval, queue.config.staleWorkerTimeout / 3)
+        val heartbeat = scope.launch { every(interval) { heartbeat() } }
         val sweep = scope.launch { every(config.sweepInterval) { queue.sweep() } }
         claimLoop = scope.launch { claimLoop() }
         loops = listOf(watcher, heartbeat, sweep)

@@ -1,5 +1,6 @@
 package dev.spool.tasks
 
+import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
@@ -222,5 +223,17 @@ class TaskWorkerSpec : FunSpec({
             worker.start().use { eventually { q.stats().count(TaskState.SUCCEEDED) == 30 } }
             peak.values.maxOf { it.get() } shouldBeLessThanOrEqual 2
         }
+    }
+
+    test("bad worker, limiter and queue settings are refused naming the field") {
+        withTasks { q ->
+            shouldThrow<IllegalArgumentException> { TaskWorker(q, emptyMap()) }.message shouldContain "handlers"
+            shouldThrow<IllegalArgumentException> { TaskWorker(q, mapOf("job" to TaskHandler { }), concurrency = 0) }.message shouldContain "concurrency"
+        }
+        shouldThrow<IllegalArgumentException> { TaskWorkerConfig(leaseTtl = 1.seconds, heartbeatInterval = 2.seconds) }.message shouldContain "heartbeatInterval"
+        shouldThrow<IllegalArgumentException> { KeyedLimiter(defaultLimit = 0) }.message shouldContain "defaultLimit"
+        shouldThrow<IllegalArgumentException> { KeyedLimiter(1, limits = mapOf("h" to 0)) }.message shouldContain "limits[h]"
+        shouldThrow<IllegalArgumentException> { TaskQueueConfig(maxBatchSize = 0) }.message shouldContain "maxBatchSize"
+        shouldThrow<IllegalArgumentException> { TaskFilter(limit = 0) }.message shouldContain "limit"
     }
 })
