@@ -72,9 +72,10 @@ internal class WriteEngine(
     }
     private val scope = CoroutineScope(SupervisorJob() + (dispatcher ?: ownedExecutor!!.asCoroutineDispatcher()))
     private val closed = AtomicBoolean(false)
-    private val begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
-    private val commit: PreparedStatement = connection.prepareStatement("COMMIT")
-    private val rollback: PreparedStatement = connection.prepareStatement("ROLLBACK")
+    // Re-prepared after a failure: sqlite-jdbc finalizes a statement that fails with anything but
+    // BUSY, LOCKED, CONSTRAINT or MISUSE (see rollBackAfterFailure).
+    private var begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
+    private var commit: PreparedStatement = connection.prepareStatement("COMMIT")
     private val loop: Job = scope.launch { run() }
 
     /** Sends [command] to the writer and suspends until its transaction committed. */
@@ -102,7 +103,7 @@ internal class WriteEngine(
         if (!closed.compareAndSet(false, true)) return
         channel.close()
         runBlocking { loop.join() }
-        listOf(begin, commit, rollback).forEach { runCatching { it.close() } }
+        listOf(begin, commit).forEach { runCatching { it.close() } }
         scope.coroutineContext[Job]?.cancel()
         ownedExecutor?.shutdown()
     }
@@ -135,6 +136,7 @@ internal class WriteEngine(
         try {
             begin.execute()
         } catch (t: Throwable) {
+            rollBackAfterFailure()
             val error = translate(t)
             live.forEach { it.result.completeExceptionally(error) }
             return
@@ -151,7 +153,7 @@ internal class WriteEngine(
             }
             commit.execute()
         } catch (t: Throwable) {
-            runCatching { rollback.execute() }
+            rollBackAfterFailure()
             hooks.rolledBack()
             if (live.size == 1) {
                 live[0].result.completeExceptionally(translate(t))
@@ -163,6 +165,22 @@ internal class WriteEngine(
         }
         hooks.committed()
         for (i in live.indices) complete(live[i], outcomes[i]!!)
+    }
+
+    /**
+     * Leaves the connection outside any transaction with usable statements. SQLite may already
+     * have rolled back by itself (SQLITE_FULL, SQLITE_IOERR), so a failing ROLLBACK is fine; and
+     * sqlite-jdbc finalizes a prepared statement that failed with most error codes, so the
+     * engine's own are prepared afresh (the hooks do the same for theirs in rolledBack()).
+     */
+    private fun rollBackAfterFailure() {
+        runCatching { connection.createStatement().use { it.execute("ROLLBACK") } }
+        runCatching {
+            val fresh = connection.prepareStatement("BEGIN IMMEDIATE") to connection.prepareStatement("COMMIT")
+            listOf(begin, commit).forEach { runCatching { it.close() } }
+            begin = fresh.first
+            commit = fresh.second
+        }
     }
 
     @Suppress("UNCHECKED_CAST")
