@@ -1,6 +1,6 @@
 package dev.spool.queue.internal
 
-import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
@@ -11,11 +11,14 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedSendChannelException
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
 import java.sql.Connection
 import java.sql.PreparedStatement
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
 
 /**
  * One unit of work for the [WriteEngine]: runs on the writer thread, inside a write transaction
@@ -85,12 +88,19 @@ internal class WriteEngine(
         } catch (e: ClosedSendChannelException) {
             throw IllegalStateException("Queue '$name' is closed")
         }
-        try {
-            return command.result.await()
-        } catch (e: CancellationException) {
-            // Still waiting in the channel: the writer will skip it. Already running: it may commit.
-            command.result.cancel(e)
-            throw e
+        return awaitCommitted(command)
+    }
+
+    /**
+     * Waits for [command]'s outcome. Cancelling the caller cancels the command at once, on the
+     * cancelling thread, before the caller's dispatcher resumes it: a command still waiting in the
+     * channel is then skipped by the writer. One the writer already took may still commit.
+     */
+    @OptIn(ExperimentalCoroutinesApi::class)
+    private suspend fun <T> awaitCommitted(command: WriteCommand<T>): T = suspendCancellableCoroutine { caller ->
+        caller.invokeOnCancellation { command.result.cancel() }
+        command.result.invokeOnCompletion { failure ->
+            if (failure == null) caller.resume(command.result.getCompleted()) else caller.resumeWithException(failure)
         }
     }
 
