@@ -44,11 +44,12 @@ class ChildJvm(main: KClass<*>, args: List<String>, workDir: Path) : AutoCloseab
     }
 
     /**
-     * Kills the child with SIGKILL (what [Process.destroyForcibly] sends on Linux), waits for it,
-     * and returns the complete lines it printed before dying (a torn last line is dropped).
+     * Kills the child with SIGKILL (what `destroyForcibly` sends on Linux), waits for it, and
+     * returns the complete lines it printed before dying (a torn last line is dropped). Uses the
+     * [ProcessHandle], because [Process.destroyForcibly] also closes the pipes, losing those lines.
      */
     fun kill(): List<String> {
-        process.destroyForcibly()
+        process.toHandle().destroyForcibly()
         check(process.waitFor(30, TimeUnit.SECONDS)) { "child did not die" }
         val rest = stdout.readText()
         return rest.split('\n').dropLast(1)
