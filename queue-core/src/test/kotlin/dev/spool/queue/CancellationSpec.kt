@@ -133,9 +133,9 @@ class CancellationSpec : FunSpec({
                         stillInterrupted.set(Thread.currentThread().isInterrupted)
                     }
                 }
-                // Wait until it is parked on the write (or has died, which the assertions report).
-                while (caller.state !in setOf(Thread.State.WAITING, Thread.State.TIMED_WAITING, Thread.State.TERMINATED)) {
-                    Thread.onSpinWait()
+                // Parked on the write (or dead, which the assertions below report).
+                awaitCondition("the Java caller is parked") {
+                    caller.state in setOf(Thread.State.WAITING, Thread.State.TIMED_WAITING, Thread.State.TERMINATED)
                 }
                 caller.interrupt()
                 caller.join()

@@ -31,7 +31,7 @@ object CapRaceChild {
         OfflineQueue.open(db, QueueConfig(maxQueueSize = 2, strictCap = 2, busyTimeout = 60.seconds)).use { queue ->
             println("ready")
             System.out.flush()
-            readLine()
+            readlnOrNull()
             runBlocking(Dispatchers.Default) {
                 repeat(4) { caller ->
                     launch {

@@ -3,7 +3,6 @@ package dev.spool.queue
 import dev.spool.queue.WriterGate.Companion.holdWriter
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
-import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldNotContain
 import io.kotest.matchers.shouldBe
@@ -13,7 +12,6 @@ import io.kotest.matchers.types.shouldBeInstanceOf
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import java.io.RandomAccessFile
 import java.nio.file.Files
@@ -308,7 +306,7 @@ class FaultSpec : FunSpec({
             val gate = holdWriter(q)
             val accepted = (0 until 100).map { n -> async(start = CoroutineStart.UNDISPATCHED) { q.queueEvent(event(n)) } }
             val closer = thread(name = "closer") { q.close() }
-            while (runCatching { q.size() }.isSuccess) Thread.onSpinWait() // close() has begun
+            awaitCondition("close() has begun") { runCatching { q.size() }.isFailure }
             shouldThrow<IllegalStateException> { q.queueEvent(event(1000)) }
             gate.release()
             closer.join()

@@ -26,6 +26,13 @@ class ChildJvm(main: KClass<*>, args: List<String>, workDir: Path) : AutoCloseab
 
     private val stdout: BufferedReader = process.inputStream.bufferedReader()
 
+    init {
+        // A hung child must fail the test, not hang the build: its stdout then ends.
+        Thread({ if (!process.waitFor(120, TimeUnit.SECONDS)) process.toHandle().destroyForcibly() }, "child-watchdog")
+            .apply { isDaemon = true }
+            .start()
+    }
+
     /** The next full line, or fails if the child exited first. */
     fun readLine(): String = stdout.readLine() ?: error("child exited (${exitDescription()}) ${stderrText()}")
 

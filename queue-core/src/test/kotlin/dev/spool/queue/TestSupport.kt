@@ -47,6 +47,15 @@ internal class WriterGate private constructor(private val queue: RealOfflineQueu
     }
 }
 
+/** Spins until [condition] holds; fails after 60 seconds rather than hanging the suite. */
+suspend fun awaitCondition(what: String, condition: suspend () -> Boolean) {
+    val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60)
+    while (!condition()) {
+        check(System.nanoTime() < deadline) { "timed out waiting until $what" }
+        Thread.yield()
+    }
+}
+
 /** Runs [block] on a plain JDBC connection to [db], outside any queue. */
 fun <T> withJdbc(db: Path, block: (java.sql.Connection) -> T): T =
     DriverManager.getConnection("jdbc:sqlite:${db.toAbsolutePath()}").use(block)
