@@ -63,7 +63,7 @@ internal class RealOfflineQueue private constructor(
     private val readConnection: Connection,
     private val clock: () -> Long,
 ) : OfflineQueue, TransactionHooks {
-    private val statements = Statements(writeConnection)
+    private var statements = Statements(writeConnection) // writer; re-prepared after a rollback
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
     private val readLock = Mutex()
     private val warnings = EvictionWarnings(logger, config.name)
@@ -137,6 +137,10 @@ internal class RealOfflineQueue private constructor(
         ledgerAppliedInTx = null
         // The disk is the truth after any failure: re-read it now rather than trust the cache.
         runCatching {
+            // sqlite-jdbc finalizes a statement that failed with e.g. SQLITE_FULL or
+            // SQLITE_READONLY; reusing it would fail every later write.
+            statements.close()
+            statements = Statements(writeConnection)
             committedCount = statements.count()
             txCount = committedCount
             dataVersion = statements.dataVersion()
@@ -179,12 +183,12 @@ internal class RealOfflineQueue private constructor(
 
     override suspend fun removeProjectEvents(projectId: String): Int {
         engine.checkOpen()
-        return engine.submit(DeleteWhere(statements.deleteProject) { it.setString(1, projectId) })
+        return engine.submit(DeleteWhere({ it.deleteProject }) { it.setString(1, projectId) })
     }
 
     override suspend fun clear(): Int {
         engine.checkOpen()
-        return engine.submit(DeleteWhere(statements.clear) {})
+        return engine.submit(DeleteWhere({ it.clear }) {})
     }
 
     override suspend fun drainToFile(path: Path): Int {
@@ -479,10 +483,11 @@ internal class RealOfflineQueue private constructor(
     }
 
     private inner class DeleteWhere(
-        private val statement: PreparedStatement,
+        private val select: (Statements) -> PreparedStatement,
         private val bind: (PreparedStatement) -> Unit,
     ) : WriteCommand<Int>() {
         override fun execute(connection: Connection): Int {
+            val statement = select(statements)
             bind(statement)
             val deleted = statement.executeUpdate()
             txCount -= deleted

@@ -1,6 +1,6 @@
 package dev.spool.queue.internal
 
-import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
@@ -11,11 +11,14 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedSendChannelException
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
 import java.sql.Connection
 import java.sql.PreparedStatement
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
 
 /**
  * One unit of work for the [WriteEngine]: runs on the writer thread, inside a write transaction
@@ -72,9 +75,10 @@ internal class WriteEngine(
     }
     private val scope = CoroutineScope(SupervisorJob() + (dispatcher ?: ownedExecutor!!.asCoroutineDispatcher()))
     private val closed = AtomicBoolean(false)
-    private val begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
-    private val commit: PreparedStatement = connection.prepareStatement("COMMIT")
-    private val rollback: PreparedStatement = connection.prepareStatement("ROLLBACK")
+    // Re-prepared after a failure: sqlite-jdbc finalizes a statement that fails with anything but
+    // BUSY, LOCKED, CONSTRAINT or MISUSE (see rollBackAfterFailure).
+    private var begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
+    private var commit: PreparedStatement = connection.prepareStatement("COMMIT")
     private val loop: Job = scope.launch { run() }
 
     /** Sends [command] to the writer and suspends until its transaction committed. */
@@ -84,12 +88,19 @@ internal class WriteEngine(
         } catch (e: ClosedSendChannelException) {
             throw IllegalStateException("Queue '$name' is closed")
         }
-        try {
-            return command.result.await()
-        } catch (e: CancellationException) {
-            // Still waiting in the channel: the writer will skip it. Already running: it may commit.
-            command.result.cancel(e)
-            throw e
+        return awaitCommitted(command)
+    }
+
+    /**
+     * Waits for [command]'s outcome. Cancelling the caller cancels the command at once, on the
+     * cancelling thread, before the caller's dispatcher resumes it: a command still waiting in the
+     * channel is then skipped by the writer. One the writer already took may still commit.
+     */
+    @OptIn(ExperimentalCoroutinesApi::class)
+    private suspend fun <T> awaitCommitted(command: WriteCommand<T>): T = suspendCancellableCoroutine { caller ->
+        caller.invokeOnCancellation { command.result.cancel() }
+        command.result.invokeOnCompletion { failure ->
+            if (failure == null) caller.resume(command.result.getCompleted()) else caller.resumeWithException(failure)
         }
     }
 
@@ -102,7 +113,7 @@ internal class WriteEngine(
         if (!closed.compareAndSet(false, true)) return
         channel.close()
         runBlocking { loop.join() }
-        listOf(begin, commit, rollback).forEach { runCatching { it.close() } }
+        listOf(begin, commit).forEach { runCatching { it.close() } }
         scope.coroutineContext[Job]?.cancel()
         ownedExecutor?.shutdown()
     }
@@ -135,6 +146,7 @@ internal class WriteEngine(
         try {
             begin.execute()
         } catch (t: Throwable) {
+            rollBackAfterFailure()
             val error = translate(t)
             live.forEach { it.result.completeExceptionally(error) }
             return
@@ -151,7 +163,7 @@ internal class WriteEngine(
             }
             commit.execute()
         } catch (t: Throwable) {
-            runCatching { rollback.execute() }
+            rollBackAfterFailure()
             hooks.rolledBack()
             if (live.size == 1) {
                 live[0].result.completeExceptionally(translate(t))
@@ -163,6 +175,22 @@ internal class WriteEngine(
         }
         hooks.committed()
         for (i in live.indices) complete(live[i], outcomes[i]!!)
+    }
+
+    /**
+     * Leaves the connection outside any transaction with usable statements. SQLite may already
+     * have rolled back by itself (SQLITE_FULL, SQLITE_IOERR), so a failing ROLLBACK is fine; and
+     * sqlite-jdbc finalizes a prepared statement that failed with most error codes, so the
+     * engine's own are prepared afresh (the hooks do the same for theirs in rolledBack()).
+     */
+    private fun rollBackAfterFailure() {
+        runCatching { connection.createStatement().use { it.execute("ROLLBACK") } }
+        runCatching {
+            val fresh = connection.prepareStatement("BEGIN IMMEDIATE") to connection.prepareStatement("COMMIT")
+            listOf(begin, commit).forEach { runCatching { it.close() } }
+            begin = fresh.first
+            commit = fresh.second
+        }
     }
 
     @Suppress("UNCHECKED_CAST")
