@@ -33,6 +33,14 @@ internal abstract class WriteCommand<T> {
     open fun onCommitted(value: T) {}
 }
 
+/**
+ * A [WriteCommand] that runs alone on the writer thread *outside* any transaction, between two
+ * groups: for statements SQLite refuses inside one (`VACUUM`, `PRAGMA wal_checkpoint`). Because
+ * it runs on the writer, no write of this queue can interleave with it. It must not change rows,
+ * since the cached count does not see it.
+ */
+internal abstract class BareCommand<T> : WriteCommand<T>()
+
 /** Thrown by a [WriteCommand] that refuses to run before writing anything: fails it alone. */
 internal class CommandRejected(val error: Throwable) : RuntimeException(null, null, false, false)
 
@@ -46,6 +54,12 @@ internal interface TransactionHooks {
 
     /** After the transaction was rolled back. */
     fun rolledBack()
+
+    /**
+     * After a group committed and its callers were resumed, outside any transaction: the place
+     * for housekeeping such as the automatic checkpoint. Must not throw.
+     */
+    fun afterGroup() {}
 }
 
 /**
@@ -109,15 +123,39 @@ internal class WriteEngine(
 
     private suspend fun run() {
         val batch = ArrayList<WriteCommand<*>>(maxBatch)
+        var next: WriteCommand<*>? = null
         while (true) {
-            val first = channel.receiveCatching().getOrNull() ?: break
+            val first = next ?: channel.receiveCatching().getOrNull() ?: break
+            next = null
+            if (first is BareCommand<*>) {
+                runBare(first)
+                continue
+            }
             batch.add(first)
             while (batch.size < maxBatch) {
-                batch.add(channel.tryReceive().getOrNull() ?: break)
+                val command = channel.tryReceive().getOrNull() ?: break
+                if (command is BareCommand<*>) {
+                    // Runs after this group, alone: never inside its transaction.
+                    next = command
+                    break
+                }
+                batch.add(command)
             }
             runGroup(batch)
             batch.clear()
         }
+    }
+
+    private fun <T> runBare(command: BareCommand<T>) {
+        if (!command.result.isActive) return
+        val value = try {
+            command.execute(connection)
+        } catch (t: Throwable) {
+            command.result.completeExceptionally(translate(t))
+            return
+        }
+        command.onCommitted(value)
+        command.result.complete(value)
     }
 
     private fun runGroup(batch: List<WriteCommand<*>>) {
@@ -154,6 +192,7 @@ internal class WriteEngine(
         }
         hooks.committed()
         for (i in live.indices) complete(live[i], outcomes[i]!!)
+        hooks.afterGroup()
     }
 
     @Suppress("UNCHECKED_CAST")
