@@ -131,15 +131,29 @@ internal class RealOfflineQueue private constructor(
     override suspend fun queueEvent(event: QueueEvent): EnqueueResult {
         engine.checkOpen()
         validate(event, config.maxPayloadBytes)
-        return engine.submit(Enqueue(event, strictCap = null))
+        return timedEnqueue(Enqueue(event, strictCap = null))
     }
 
     override suspend fun append(event: QueueEvent, cap: Int): EnqueueResult {
         engine.checkOpen()
         if (cap < 1) throw InvalidEventException("cap", "must be at least 1, was $cap")
         validate(event, config.maxPayloadBytes)
-        return engine.submit(Enqueue(event, strictCap = cap))
+        return timedEnqueue(Enqueue(event, strictCap = cap))
     }
+
+    private suspend fun timedEnqueue(command: Enqueue): EnqueueResult {
+        val listeners = engine.listeners
+        if (!listeners.active) return engine.submit(command)
+        val started = System.nanoTime()
+        try {
+            return engine.submit(command)
+        } finally {
+            listeners.enqueued(System.nanoTime() - started)
+        }
+    }
+
+    /** Instrumentation hooks of this queue's engine, for the Micrometer binder. */
+    internal val listeners: EngineListeners get() = engine.listeners
 
     override suspend fun markSynced(eventIds: Collection<String>): Int {
         engine.checkOpen()

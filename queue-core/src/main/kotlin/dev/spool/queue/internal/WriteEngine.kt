@@ -91,6 +91,9 @@ internal class WriteEngine(
     private val rollback: PreparedStatement = connection.prepareStatement("ROLLBACK")
     private val loop: Job = scope.launch { run() }
 
+    /** Instrumentation; empty unless a metrics binder attached itself. */
+    val listeners: EngineListeners = EngineListeners()
+
     /** Sends [command] to the writer and suspends until its transaction committed. */
     suspend fun <T> submit(command: WriteCommand<T>): T {
         try {
@@ -161,6 +164,7 @@ internal class WriteEngine(
     private fun runGroup(batch: List<WriteCommand<*>>) {
         val live = batch.filter { it.result.isActive }
         if (live.isEmpty()) return
+        val started = if (listeners.active) System.nanoTime() else NOT_TIMED
         try {
             begin.execute()
         } catch (t: Throwable) {
@@ -191,8 +195,13 @@ internal class WriteEngine(
             return
         }
         hooks.committed()
+        if (started != NOT_TIMED) listeners.groupCommitted(live.size, System.nanoTime() - started)
         for (i in live.indices) complete(live[i], outcomes[i]!!)
         hooks.afterGroup()
+    }
+
+    private companion object {
+        const val NOT_TIMED = Long.MIN_VALUE
     }
 
     @Suppress("UNCHECKED_CAST")
