@@ -1,0 +1,103 @@
+package dev.spool.queue
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.longs.shouldBeLessThan
+import io.kotest.matchers.shouldBe
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.launch
+import java.nio.file.Path
+import java.sql.Connection
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+
+/**
+ * The automatic checkpoint keeps the WAL bounded under a steady write load, even while readers
+ * overlap without pause (the case where SQLite's own PASSIVE auto-checkpoint lets the WAL grow
+ * forever).
+ *
+ * Volume: `-Dspool.soak.bytes` (default 64 MiB, about two seconds). The issue's full soak is
+ * `-Dspool.soak.bytes=1073741824` (1 GiB); large payloads (256 KiB) make either size quick.
+ */
+class WalBoundSpec : FunSpec({
+    val soakBytes = System.getProperty("spool.soak.bytes")?.toLong() ?: (64L shl 20)
+    val payloadChars = 256 * 1024
+    val limit = 4L shl 20
+    val maxBatch = 4
+
+    test("the WAL never grows past the configured bound plus one group while readers keep overlapping") {
+        val path = tempDb()
+        val config = QueueConfig(walSizeLimitBytes = limit, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
+        OfflineQueue.open(path, config).use { q ->
+            val result = load(q, path, payloadChars, totalBytes = soakBytes, stopAboveWal = Long.MAX_VALUE)
+            result.written shouldBeGreaterThan soakBytes - 1
+            // One group of writes (maxBatch payloads) may land before the writer checkpoints, plus
+            // page and frame headers and the index pages.
+            result.maxWal shouldBeLessThan limit + maxBatch * payloadChars + (1L shl 20)
+            q.size() shouldBe q.sizeFromDisk()
+        }
+    }
+
+    test("without the policy the same load grows the WAL past the bound (the soak above can fail)") {
+        val path = tempDb()
+        val config = QueueConfig(walSizeLimitBytes = 0, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
+        OfflineQueue.open(path, config).use { q ->
+            val result = load(q, path, payloadChars, totalBytes = 48L shl 20, stopAboveWal = 3 * limit)
+            result.maxWal shouldBeGreaterThan 3 * limit
+        }
+    }
+})
+
+private class Load(val written: Long, val maxWal: Long)
+
+/**
+ * Two writers enqueue big events until [totalBytes] were written (or the WAL passed
+ * [stopAboveWal]), sampling the WAL's size after every enqueue, while a relay of two read
+ * connections always keeps at least one read transaction open.
+ */
+private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBytes: Long, stopAboveWal: Long): Load {
+    val payload = """{"blob":"${"x".repeat(payloadChars)}"}"""
+    val written = AtomicLong()
+    val maxWal = AtomicLong()
+    val ids = AtomicInteger()
+    val stop = AtomicBoolean(false)
+    val relay = Thread { readRelay(path, stop) }.apply { isDaemon = true; start() }
+    try {
+        coroutineScope {
+            repeat(2) {
+                launch(Dispatchers.Default) {
+                    while (written.get() < totalBytes && maxWal.get() <= stopAboveWal) {
+                        q.queueEvent(QueueEvent("big-${ids.incrementAndGet()}", "blob", payload))
+                        written.addAndGet(payload.length.toLong())
+                        maxWal.accumulateAndGet(java.io.File("$path-wal").length(), ::maxOf)
+                    }
+                }
+            }
+        }
+    } finally {
+        stop.set(true)
+        relay.join()
+    }
+    return Load(written.get(), maxWal.get())
+}
+
+/** Alternates two connections so that a read transaction is open at every instant. */
+private fun readRelay(path: Path, stop: AtomicBoolean) {
+    val connections = List(2) { rawConnection(path).apply { autoCommit = false } }
+    try {
+        fun Connection.beginRead() = scalar("SELECT count(*) FROM queue")
+        connections[0].beginRead()
+        var current = 0
+        while (!stop.get()) {
+            val next = 1 - current
+            connections[next].beginRead() // opens the next snapshot before releasing the current one
+            Thread.sleep(2)
+            connections[current].rollback()
+            current = next
+        }
+    } finally {
+        connections.forEach { runCatching { it.rollback(); it.close() } }
+    }
+}
