@@ -1,0 +1,133 @@
+package dev.spool.tasks
+
+import dev.spool.queue.Durability
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import java.time.Clock
+import kotlin.random.Random
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.minutes
+import kotlin.time.Duration.Companion.seconds
+import kotlin.time.toKotlinDuration
+
+/**
+ * How a [TaskQueue] behaves. Kotlin callers use named arguments; Java callers use
+ * [TaskQueueConfig.builder].
+ *
+ * @property retryPolicy the backoff for failed attempts of types without their own policy.
+ * @property retryPolicies backoff per task type, overriding [retryPolicy].
+ * @property staleWorkerTimeout a worker that has not claimed or heartbeated for this long is
+ *   stale: [TaskQueue.sweep] removes it and requeues its tasks even if their leases are valid.
+ * @property statsTtl how long [TaskQueue.stats] may serve a cached answer when no write was made
+ *   through this queue (writes by other processes are seen after at most this long).
+ * @property durability how hard each commit works to reach the disk.
+ * @property maxBatchSize how many waiting writes the writer may group into one transaction.
+ * @property writeBufferCapacity how many writes may wait for the writer before callers suspend.
+ * @property busyTimeout how long a write waits for another process's lock on the same file.
+ * @property name a short name for logs and thread names.
+ * @property clock the time source for every stored time (leases, backoff, runAfter, logs);
+ *   tests inject a controllable one.
+ * @property random the source of retry jitter.
+ * @property readDispatcher where reads run their blocking JDBC calls.
+ * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
+ *   dedicated daemon thread, stopped by [TaskQueue.close].
+ * @throws IllegalArgumentException if a size is not positive, a duration is not positive, or a
+ *   type in [retryPolicies] is blank.
+ */
+public class TaskQueueConfig(
+    public val retryPolicy: RetryPolicy = RetryPolicy(),
+    public val retryPolicies: Map<String, RetryPolicy> = emptyMap(),
+    public val staleWorkerTimeout: Duration = 2.minutes,
+    public val statsTtl: Duration = 1.seconds,
+    public val durability: Durability = Durability.NORMAL,
+    public val maxBatchSize: Int = 512,
+    public val writeBufferCapacity: Int = 4096,
+    public val busyTimeout: Duration = 5.seconds,
+    public val name: String = "tasks",
+    public val clock: Clock = Clock.systemUTC(),
+    public val random: Random = Random.Default,
+    public val readDispatcher: CoroutineDispatcher = Dispatchers.IO,
+    public val writerDispatcher: CoroutineDispatcher? = null,
+) {
+    init {
+        require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
+        require(staleWorkerTimeout.isPositive()) { "staleWorkerTimeout must be positive, was $staleWorkerTimeout" }
+        require(!statsTtl.isNegative()) { "statsTtl must not be negative, was $statsTtl" }
+        require(maxBatchSize >= 1) { "maxBatchSize must be at least 1, was $maxBatchSize" }
+        require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
+        require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
+        require(name.isNotBlank()) { "name must not be blank" }
+    }
+
+    /** The retry policy for tasks of [type]. */
+    public fun retryPolicyFor(type: String): RetryPolicy = retryPolicies[type] ?: retryPolicy
+
+    override fun toString(): String =
+        "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
+            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, durability=$durability, " +
+            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout)"
+
+    /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
+    public class Builder internal constructor() {
+        private val defaults = TaskQueueConfig()
+        private var retryPolicy = defaults.retryPolicy
+        private val retryPolicies = LinkedHashMap<String, RetryPolicy>()
+        private var staleWorkerTimeout = defaults.staleWorkerTimeout
+        private var statsTtl = defaults.statsTtl
+        private var durability = defaults.durability
+        private var busyTimeout = defaults.busyTimeout
+        private var name = defaults.name
+        private var clock = defaults.clock
+
+        /** Sets [TaskQueueConfig.retryPolicy]. */
+        public fun retryPolicy(value: RetryPolicy): Builder = apply { retryPolicy = value }
+
+        /** Adds a policy for one task type to [TaskQueueConfig.retryPolicies]. */
+        public fun retryPolicy(type: String, value: RetryPolicy): Builder = apply { retryPolicies[type] = value }
+
+        /** Sets [TaskQueueConfig.staleWorkerTimeout]. */
+        public fun staleWorkerTimeout(value: java.time.Duration): Builder =
+            apply { staleWorkerTimeout = value.toKotlinDuration() }
+
+        /** Sets [TaskQueueConfig.statsTtl]. */
+        public fun statsTtl(value: java.time.Duration): Builder = apply { statsTtl = value.toKotlinDuration() }
+
+        /** Sets [TaskQueueConfig.durability]. */
+        public fun durability(value: Durability): Builder = apply { durability = value }
+
+        /** Sets [TaskQueueConfig.busyTimeout]. */
+        public fun busyTimeout(value: java.time.Duration): Builder = apply { busyTimeout = value.toKotlinDuration() }
+
+        /** Sets [TaskQueueConfig.name]. */
+        public fun name(value: String): Builder = apply { name = value }
+
+        /** Sets [TaskQueueConfig.clock]. */
+        public fun clock(value: Clock): Builder = apply { clock = value }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException as the [TaskQueueConfig] constructor does.
+         */
+        public fun build(): TaskQueueConfig = TaskQueueConfig(
+            retryPolicy = retryPolicy,
+            retryPolicies = retryPolicies.toMap(),
+            staleWorkerTimeout = staleWorkerTimeout,
+            statsTtl = statsTtl,
+            durability = durability,
+            busyTimeout = busyTimeout,
+            name = name,
+            clock = clock,
+        )
+    }
+
+    /** Factories for Java callers. */
+    public companion object {
+        /** A builder with every default. */
+        @JvmStatic
+        public fun builder(): Builder = Builder()
+
+        internal val MIN_LEASE: Duration = 1.milliseconds
+    }
+}

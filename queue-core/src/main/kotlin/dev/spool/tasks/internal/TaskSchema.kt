@@ -1,0 +1,115 @@
+package dev.spool.tasks.internal
+
+import dev.spool.queue.QueueStorageException
+import dev.spool.queue.internal.execute
+import dev.spool.queue.internal.longPragma
+import dev.spool.queue.internal.query
+import dev.spool.tasks.TaskState
+import java.sql.Connection
+
+/**
+ * The task queue's schema and its migrations, versioned by `PRAGMA user_version`.
+ *
+ * Task-queue versions start at [VERSION_BASE] (1,000,000): version 1 of this schema is stored as
+ * 1,000,001. An OfflineQueue file uses small versions (1, 2, …), so neither kind of file is ever
+ * mistaken for the other: this object refuses an OfflineQueue file, and OfflineQueue's own
+ * migrations refuse a task file as "newer than this Spool understands".
+ *
+ * - 0 with none of our tables and no `queue` table: a new file; create [CURRENT].
+ * - [CURRENT]: nothing to do. Newer task versions: refused, so an old Spool never damages a
+ *   newer file. Anything else: refused as not a task-queue file.
+ */
+internal object TaskSchema {
+    const val VERSION_BASE = 1_000_000
+    const val CURRENT = VERSION_BASE + 1
+
+    private val STATES = TaskState.entries.joinToString(", ") { "'$it'" }
+
+    private val CREATE = listOf(
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ($STATES)),
+            run_after INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            idempotency_key TEXT,
+            requires TEXT,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX tasks_idempotency ON tasks(idempotency_key) WHERE idempotency_key IS NOT NULL",
+        "CREATE INDEX tasks_queued_priority ON tasks(priority, id) WHERE state = '${TaskState.QUEUED}'",
+        "CREATE INDEX tasks_queued_id ON tasks(id) WHERE state = '${TaskState.QUEUED}'",
+        "CREATE INDEX tasks_leased ON tasks(lease_owner, lease_expires_at) WHERE state = '${TaskState.LEASED}'",
+        "CREATE INDEX tasks_type_state ON tasks(type, state)",
+        """
+        CREATE TABLE task_log (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            worker_id TEXT,
+            attempt INTEGER NOT NULL,
+            error TEXT
+        )
+        """,
+        "CREATE INDEX task_log_task ON task_log(task_id, id)",
+        """
+        CREATE TABLE task_workers (
+            worker_id TEXT PRIMARY KEY,
+            capabilities TEXT NOT NULL,
+            lease_ttl_ms INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            last_heartbeat INTEGER NOT NULL
+        )
+        """,
+        "CREATE TABLE task_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO task_counters (name, value) VALUES ('$COUNTER_SUCCEEDED', 0), ('$COUNTER_FAILED', 0)",
+    )
+
+    /** Brings the file at [connection] to [CURRENT], in one transaction. */
+    fun migrate(connection: Connection, describe: String) {
+        connection.execute("BEGIN IMMEDIATE")
+        try {
+            val version = connection.longPragma("user_version").toInt()
+            val tables = connection.query("SELECT name FROM sqlite_master WHERE type = 'table'") { rs ->
+                buildSet { while (rs.next()) add(rs.getString(1)) }
+            }
+            when {
+                version == CURRENT -> Unit
+                version > CURRENT -> throw QueueStorageException(
+                    "$describe has task-queue schema version ${version - VERSION_BASE}, newer than this Spool " +
+                        "understands (${CURRENT - VERSION_BASE})",
+                )
+                "queue" in tables || version in 1 until VERSION_BASE -> throw QueueStorageException(
+                    "$describe is an OfflineQueue file; give the TaskQueue its own file",
+                )
+                version == 0 && OWN_TABLES.none { it in tables } -> {
+                    CREATE.forEach { connection.execute(it.trimIndent()) }
+                    connection.execute("PRAGMA user_version = $CURRENT")
+                }
+                else -> throw QueueStorageException(
+                    "$describe is not a Spool task-queue file (user_version $version, tables ${tables.sorted()})",
+                )
+            }
+            connection.execute("COMMIT")
+        } catch (t: Throwable) {
+            runCatching { connection.execute("ROLLBACK") }
+            throw t
+        }
+    }
+
+    const val COUNTER_SUCCEEDED = "succeeded"
+    const val COUNTER_FAILED = "failed"
+    private val OWN_TABLES = listOf("tasks", "task_log", "task_workers", "task_counters")
+}
