@@ -8,7 +8,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.launch
 import java.nio.file.Path
-import java.sql.Connection
+import java.util.concurrent.locks.LockSupport
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
@@ -54,8 +54,8 @@ private class Load(val written: Long, val maxWal: Long)
 
 /**
  * Two writers enqueue big events until [totalBytes] were written (or the WAL passed
- * [stopAboveWal]), sampling the WAL's size after every enqueue, while a relay of two read
- * connections always keeps at least one read transaction open.
+ * [stopAboveWal]), sampling the WAL's size after every enqueue, while a relay of two readers
+ * keeps a read transaction open at nearly every instant.
  */
 private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBytes: Long, stopAboveWal: Long): Load {
     val payload = """{"blob":"${"x".repeat(payloadChars)}"}"""
@@ -83,21 +83,32 @@ private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBy
     return Load(written.get(), maxWal.get())
 }
 
-/** Alternates two connections so that a read transaction is open at every instant. */
+/**
+ * Two reader threads, each with its own connection, hand a read transaction back and forth: each
+ * ends its transaction only once the other has begun a new one (or after 5 ms, so that a begin
+ * held up by a checkpoint cannot deadlock the pair). At nearly every instant a snapshot is open.
+ */
 private fun readRelay(path: Path, stop: AtomicBoolean) {
-    val connections = List(2) { rawConnection(path).apply { autoCommit = false } }
-    try {
-        fun Connection.beginRead() = scalar("SELECT count(*) FROM queue")
-        connections[0].beginRead()
-        var current = 0
-        while (!stop.get()) {
-            val next = 1 - current
-            connections[next].beginRead() // opens the next snapshot before releasing the current one
-            Thread.sleep(2)
-            connections[current].rollback()
-            current = next
-        }
-    } finally {
-        connections.forEach { runCatching { it.rollback(); it.close() } }
+    val turn = AtomicInteger(0)
+    val began = arrayOf(AtomicLong(), AtomicLong())
+    val threads = List(2) { me ->
+        Thread {
+            rawConnection(path).use { connection ->
+                connection.autoCommit = false
+                val other = 1 - me
+                while (!stop.get()) {
+                    while (turn.get() != me && !stop.get()) LockSupport.parkNanos(50_000)
+                    connection.scalar("SELECT count(*) FROM queue") // begins the snapshot
+                    began[me].incrementAndGet()
+                    val seen = began[other].get()
+                    turn.set(other)
+                    val deadline = System.nanoTime() + 5_000_000
+                    while (began[other].get() == seen && System.nanoTime() < deadline && !stop.get()) LockSupport.parkNanos(50_000)
+                    connection.rollback()
+                }
+            }
+        }.apply { isDaemon = true }
     }
+    threads.forEach(Thread::start)
+    threads.forEach(Thread::join)
 }

@@ -20,6 +20,11 @@ import java.sql.Connection
  * next attempt waits until the WAL has grown by another [limitBytes], so a stuck reader costs one
  * busy-timeout stall per [limitBytes] written, not one per commit.
  *
+ * While it waits, the queue's writes wait too (bounded by the busy timeout). One reader pattern
+ * defeats it: a thread that keeps one read transaction open while it starts another on a second
+ * connection can be held up by the checkpoint while holding the old snapshot the checkpoint waits
+ * for; the checkpoint then gives up after the busy timeout, and the back-off above applies.
+ *
  * Cost per commit: one `stat` of the WAL file.
  */
 internal class WalPolicy(
@@ -35,7 +40,8 @@ internal class WalPolicy(
         if (size <= threshold) return
         val failure = try {
             val result = connection.checkpoint(CheckpointMode.TRUNCATE)
-            if (result.completed) null else "busy: readers or another writer held it past the busy timeout"
+            if (result.completed) null
+            else "busy after checkpointing ${result.checkpointedFrames} of ${result.walFrames} frames: readers held it past the busy timeout"
         } catch (e: java.sql.SQLException) {
             e.toString()
         }
