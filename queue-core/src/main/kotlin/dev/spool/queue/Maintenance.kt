@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.queue.internal.LogEvents
 import dev.spool.queue.internal.MaintenanceHost
 import dev.spool.queue.internal.OpenFiles
 import dev.spool.queue.internal.checkpoint
@@ -10,9 +11,11 @@ import dev.spool.queue.internal.longPragma
 import dev.spool.queue.internal.onlineBackup
 import dev.spool.queue.internal.openConnection
 import dev.spool.queue.internal.restoreDatabase
+import dev.spool.queue.internal.storageError
 import dev.spool.queue.internal.walSize
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
+import org.slf4j.LoggerFactory
 import java.io.IOException
 import java.nio.file.Files
 import java.nio.file.Path
@@ -114,9 +117,10 @@ public class Maintenance internal constructor(
         val walBefore = walSize(host.path)
         val result = host.onWriterBare { it.checkpoint(mode) }
         if (!result.completed) {
-            dev.spool.queue.internal.LogEvents.warn(
-                logger, "queue.checkpoint_failed", host.name, dev.spool.queue.internal.LogEvents.CHECKPOINT_FAILED,
-                mode, walBefore, "busy: readers or another writer held it past the busy timeout",
+            LogEvents.warn(
+                logger, "queue.checkpoint_failed", host.name, LogEvents.CHECKPOINT_FAILED, mode, walBefore,
+                "busy after checkpointing ${result.checkpointedFrames} of ${result.walFrames} frames: " +
+                    "readers held it past the busy timeout",
             )
         }
         return result
@@ -202,7 +206,7 @@ public class Maintenance internal constructor(
             try {
                 openConnection(host.path, Durability.NORMAL, host.busyTimeout).use { IntegrityReport(it.integrityProblems()) }
             } catch (e: java.sql.SQLException) {
-                throw dev.spool.queue.internal.storageError(host.path, "check", e)
+                throw storageError(host.path, "check", e)
             }
         }
     }
@@ -230,7 +234,7 @@ public class Maintenance internal constructor(
 
     /** Factories, and restore. */
     public companion object {
-        private val logger = org.slf4j.LoggerFactory.getLogger(OfflineQueue::class.java)
+        private val logger = LoggerFactory.getLogger(OfflineQueue::class.java)
         private val UNSAFE_NAME_CHARS = Regex("[^A-Za-z0-9._-]")
         private val STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC)
 

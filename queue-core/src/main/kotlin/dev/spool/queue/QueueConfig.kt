@@ -24,9 +24,11 @@ import kotlin.time.toKotlinDuration
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [OfflineQueue.close].
  * @property walSizeLimitBytes the automatic checkpoint's bound: when a commit leaves the WAL file
- *   larger than this, the writer runs a TRUNCATE checkpoint (see [Maintenance.checkpoint]), so
- *   the WAL stays within this bound plus one group of writes under a steady load. 0 turns the
- *   policy off, leaving only SQLite's own PASSIVE auto-checkpoint.
+ *   larger than this, the writer runs a TRUNCATE checkpoint (see [Maintenance.checkpoint]),
+ *   waiting up to 250 ms for readers, so the WAL stays within this bound plus a group or two of
+ *   writes under a steady load, even while readers overlap without pause. A checkpoint that
+ *   cannot finish is logged (`queue.checkpoint_failed`) and retried after another eighth of the
+ *   bound. 0 turns the policy off, leaving only SQLite's own PASSIVE auto-checkpoint.
  * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
  *   fails it. Reads the whole file: off by default.
  * @throws IllegalArgumentException if a size or count is not positive.

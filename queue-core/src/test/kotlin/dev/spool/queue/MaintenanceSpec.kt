@@ -182,6 +182,7 @@ class MaintenanceSpec : FunSpec({
             q.size() shouldBe run.after
             q.sizeFromDisk() shouldBe run.after
         }
+        path.parent.toFile().deleteRecursively()
     }
 
     test("analyze runs on the writer while writers keep writing and records planner statistics") {

@@ -27,17 +27,19 @@ class WalBoundSpec : FunSpec({
     val limit = 4L shl 20
     val maxBatch = 4
 
-    test("the WAL never grows past the configured bound plus one group while readers keep overlapping") {
+    test("the WAL never grows past the configured bound plus a couple of groups while readers keep overlapping") {
         val path = tempDb()
         val config = QueueConfig(walSizeLimitBytes = limit, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
         OfflineQueue.open(path, config).use { q ->
             val result = load(q, path, payloadChars, totalBytes = soakBytes, stopAboveWal = Long.MAX_VALUE)
             result.written shouldBeGreaterThan soakBytes - 1
-            // One group of writes (maxBatch payloads) may land before the writer checkpoints, plus
-            // page and frame headers and the index pages.
-            result.maxWal shouldBeLessThan limit + maxBatch * payloadChars + (1L shl 20)
+            // A group of writes (maxBatch payloads) lands before the writer checkpoints; a rare
+            // checkpoint that readers hold back is retried after limit / 8 more bytes and another
+            // group; plus page and frame headers.
+            result.maxWal shouldBeLessThan limit + limit / 8 + 2L * maxBatch * payloadChars + (1L shl 20)
             q.size() shouldBe q.sizeFromDisk()
         }
+        path.parent.toFile().deleteRecursively()
     }
 
     test("without the policy the same load grows the WAL past the bound (the soak above can fail)") {
@@ -45,8 +47,9 @@ class WalBoundSpec : FunSpec({
         val config = QueueConfig(walSizeLimitBytes = 0, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
         OfflineQueue.open(path, config).use { q ->
             val result = load(q, path, payloadChars, totalBytes = 48L shl 20, stopAboveWal = 3 * limit)
-            result.maxWal shouldBeGreaterThan 3 * limit
+            result.maxWal shouldBeGreaterThan 3 * limit // well past the bound asserted above
         }
+        path.parent.toFile().deleteRecursively()
     }
 })
 

@@ -67,7 +67,7 @@ internal class RealOfflineQueue private constructor(
     private val readLock = Mutex()
     private val warnings = EvictionWarnings(logger, config.name)
     private val ledger = DeferredLedger { engine.submit(FlushDeferred()) }
-    private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let { WalPolicy(path, it, config.name, logger) }
+    private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let { WalPolicy(path, it, config.busyTimeout, config.name, logger) }
     private val refusals = ThrottledCount()
     private val released = java.util.concurrent.atomic.AtomicBoolean(false)
 

@@ -4,6 +4,8 @@ import dev.spool.queue.CheckpointMode
 import org.slf4j.Logger
 import java.nio.file.Path
 import java.sql.Connection
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
 
 /**
  * The automatic checkpoint: keeps the WAL near [limitBytes] under a steady write load. Writer
@@ -11,45 +13,59 @@ import java.sql.Connection
  *
  * SQLite's own auto-checkpoint (PASSIVE, every 1000 pages) never waits for readers, so while
  * readers overlap without pause the WAL can never restart and grows without bound. Here, when
- * a commit leaves the WAL above the limit, the writer runs a TRUNCATE checkpoint, which waits (up
- * to the busy timeout) for readers of older snapshots to move on and then cuts the file to zero.
- * The WAL therefore never exceeds the limit by more than one group of writes, as long as readers
- * do not hold one snapshot for longer than the busy timeout.
+ * a commit leaves the WAL above the limit, the writer runs a TRUNCATE checkpoint, which waits for
+ * readers of older snapshots to move on and then cuts the file to zero. The WAL therefore stays
+ * within the limit plus one group of writes.
  *
- * When the checkpoint cannot complete it logs [LogEvents.CHECKPOINT_FAILED] and backs off: the
- * next attempt waits until the WAL has grown by another [limitBytes], so a stuck reader costs one
- * busy-timeout stall per [limitBytes] written, not one per commit.
- *
- * While it waits, the queue's writes wait too (bounded by the busy timeout). One reader pattern
- * defeats it: a thread that keeps one read transaction open while it starts another on a second
- * connection can be held up by the checkpoint while holding the old snapshot the checkpoint waits
- * for; the checkpoint then gives up after the busy timeout, and the back-off above applies.
+ * The wait is short, [ATTEMPT_TIMEOUT] at most (or the configured busy timeout if shorter),
+ * because the queue's writes wait meanwhile. Under readers that overlap without pause a
+ * checkpoint occasionally cannot finish in that time (SQLite can leave a reader on an old read
+ * mark). It then logs [LogEvents.CHECKPOINT_FAILED] (throttled) and tries again once the WAL
+ * has grown by another eighth of the limit, so the WAL overshoots by a few groups at worst,
+ * and a reader that holds one snapshot for minutes costs writers one short stall per
+ * [limitBytes] / 8 written, not one per commit.
  *
  * Cost per commit: one `stat` of the WAL file.
  */
 internal class WalPolicy(
     private val database: Path,
     private val limitBytes: Long,
+    busyTimeout: Duration,
     private val name: String,
     private val logger: Logger,
 ) {
+    private val configuredMillis = busyTimeout.inWholeMilliseconds.coerceAtMost(Int.MAX_VALUE.toLong())
+    private val attemptMillis = minOf(busyTimeout, ATTEMPT_TIMEOUT).inWholeMilliseconds
+    private val failures = ThrottledCount()
     private var threshold = limitBytes
 
     fun afterGroup(connection: Connection) {
         val size = walSize(database)
         if (size <= threshold) return
         val failure = try {
-            val result = connection.checkpoint(CheckpointMode.TRUNCATE)
+            connection.execute("PRAGMA busy_timeout = $attemptMillis")
+            val result = try {
+                connection.checkpoint(CheckpointMode.TRUNCATE)
+            } finally {
+                connection.execute("PRAGMA busy_timeout = $configuredMillis")
+            }
             if (result.completed) null
-            else "busy after checkpointing ${result.checkpointedFrames} of ${result.walFrames} frames: readers held it past the busy timeout"
+            else "busy after checkpointing ${result.checkpointedFrames} of ${result.walFrames} frames: readers held it"
         } catch (e: java.sql.SQLException) {
             e.toString()
         }
         if (failure == null) {
             threshold = limitBytes
         } else {
-            threshold = size + limitBytes
-            LogEvents.warn(logger, "queue.checkpoint_failed", name, LogEvents.CHECKPOINT_FAILED, CheckpointMode.TRUNCATE, size, failure)
+            threshold = size + (limitBytes / 8).coerceAtLeast(1)
+            if (failures.add(1) != null) {
+                LogEvents.warn(logger, "queue.checkpoint_failed", name, LogEvents.CHECKPOINT_FAILED, CheckpointMode.TRUNCATE, size, failure)
+            }
         }
+    }
+
+    companion object {
+        /** The longest the automatic checkpoint holds the writer waiting for readers. */
+        val ATTEMPT_TIMEOUT: Duration = 250.milliseconds
     }
 }
