@@ -35,6 +35,7 @@ import org.jetbrains.exposed.v1.jdbc.Database
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.select
 import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
 import org.slf4j.LoggerFactory
 import org.sqlite.SQLiteErrorCode
@@ -60,6 +61,7 @@ internal class RealOfflineQueue private constructor(
     override val config: QueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
+    private val clock: () -> Long,
     private val fileKey: Path,
 ) : OfflineQueue, TransactionHooks, MaintenanceHost {
     private val statements = Statements(writeConnection)
@@ -253,7 +255,7 @@ internal class RealOfflineQueue private constructor(
             totalQueued = total,
             maxQueueSize = config.maxQueueSize,
             totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
-            oldestEventAge = oldestMillis?.let { (System.currentTimeMillis() - it).coerceAtLeast(0).milliseconds },
+            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
             retryDistribution = buckets,
             topEventTypes = types,
         )
@@ -304,6 +306,7 @@ internal class RealOfflineQueue private constructor(
         engine.close()
         runBlocking {
             readLock.withLock {
+                runCatching { TransactionManager.closeAndUnregister(readDb) }
                 runCatching { readConnection.close() }
             }
         }
@@ -339,7 +342,7 @@ internal class RealOfflineQueue private constructor(
     // ---- Commands (writer thread) ----
 
     private fun nextTimestamp(): Long {
-        val now = System.currentTimeMillis()
+        val now = clock()
         lastTimestamp = if (now > lastTimestamp) now else lastTimestamp
         return lastTimestamp
     }
@@ -350,6 +353,9 @@ internal class RealOfflineQueue private constructor(
         private var appliedAcks: Map<String, Long>? = null
 
         override fun execute(connection: Connection): EnqueueResult {
+            // A failed group is retried command by command: start from a clean slate each time.
+            rewritten = null
+            appliedAcks = null
             val timestamp = nextTimestamp()
             if (event.coalesceKey != null && coalesce(timestamp)) return EnqueueResult(EnqueueOutcome.COALESCED)
             if (strictCap != null) {
@@ -430,6 +436,7 @@ internal class RealOfflineQueue private constructor(
         private val touched = ArrayList<String>()
 
         override fun execute(connection: Connection) {
+            touched.clear()
             for (row in rows) {
                 val event = row.event
                 val coalesced = event.coalesceKey?.let { statements.findCoalesced(it) }
@@ -532,7 +539,16 @@ internal class RealOfflineQueue private constructor(
         const val EXPORT_COLUMNS =
             "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
 
-        fun open(path: Path, config: QueueConfig, sqlObserver: ((String) -> Unit)? = null): RealOfflineQueue {
+        /**
+         * Opens the queue. [sqlObserver] sees every statement the writer executes, and [clock]
+         * supplies epoch milliseconds: both are seams for tests.
+         */
+        fun open(
+            path: Path,
+            config: QueueConfig,
+            sqlObserver: ((String) -> Unit)? = null,
+            clock: () -> Long = System::currentTimeMillis,
+        ): RealOfflineQueue {
             val absolute = path.toAbsolutePath()
             try {
                 absolute.parent?.let { Files.createDirectories(it) }
@@ -555,7 +571,7 @@ internal class RealOfflineQueue private constructor(
                 Schema.migrate(raw, absolute.toString())
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealOfflineQueue(absolute, config, writer, reader, key)
+                return RealOfflineQueue(absolute, config, writer, reader, clock, key)
             } catch (t: Throwable) {
                 opened.forEach { runCatching { it.close() } }
                 key?.let(OpenFiles::release)

@@ -127,25 +127,35 @@ internal class WriteEngine(
     private suspend fun run() {
         val batch = ArrayList<WriteCommand<*>>(maxBatch)
         var next: WriteCommand<*>? = null
-        while (true) {
-            val first = next ?: channel.receiveCatching().getOrNull() ?: break
-            next = null
-            if (first is BareCommand<*>) {
-                runBare(first)
-                continue
-            }
-            batch.add(first)
-            while (batch.size < maxBatch) {
-                val command = channel.tryReceive().getOrNull() ?: break
-                if (command is BareCommand<*>) {
-                    // Runs after this group, alone: never inside its transaction.
-                    next = command
-                    break
+        try {
+            while (true) {
+                val first = next ?: channel.receiveCatching().getOrNull() ?: break
+                next = null
+                if (first is BareCommand<*>) {
+                    runBare(first)
+                    continue
                 }
-                batch.add(command)
+                batch.add(first)
+                while (batch.size < maxBatch) {
+                    val command = channel.tryReceive().getOrNull() ?: break
+                    if (command is BareCommand<*>) {
+                        // Runs after this group, alone: never inside its transaction.
+                        next = command
+                        break
+                    }
+                    batch.add(command)
+                }
+                runGroup(batch)
+                batch.clear()
             }
-            runGroup(batch)
-            batch.clear()
+        } catch (t: Throwable) {
+            // The writer must never die silently: fail whoever is waiting, refuse later callers.
+            val error = IllegalStateException("Queue '$name' writer stopped: $t", t)
+            channel.close(error)
+            batch.forEach { it.result.completeExceptionally(error) }
+            next?.result?.completeExceptionally(error)
+            while (true) (channel.tryReceive().getOrNull() ?: break).result.completeExceptionally(error)
+            throw t
         }
     }
 

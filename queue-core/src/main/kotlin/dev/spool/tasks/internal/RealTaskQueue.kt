@@ -39,6 +39,7 @@ import org.jetbrains.exposed.v1.jdbc.Database
 import org.jetbrains.exposed.v1.jdbc.andWhere
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
 import java.lang.reflect.Proxy
 import java.nio.file.Files
@@ -394,7 +395,10 @@ internal class RealTaskQueue private constructor(
     override fun close() {
         engine.close()
         runBlocking {
-            readLock.withLock { runCatching { readConnection.close() } }
+            readLock.withLock {
+                runCatching { TransactionManager.closeAndUnregister(readDb) }
+                runCatching { readConnection.close() }
+            }
         }
         statements.close()
         runCatching { writeConnection.close() }

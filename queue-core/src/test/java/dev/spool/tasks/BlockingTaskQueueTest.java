@@ -1,0 +1,90 @@
+package dev.spool.tasks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class BlockingTaskQueueTest {
+    private static Path newDb() throws Exception {
+        return Files.createTempDirectory("spool-java-tasks").resolve("tasks.db");
+    }
+
+    @Test
+    void enqueueClaimCompleteFromJava() throws Exception {
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
+            long id = queue.enqueue("render", "{\"frame\":1}");
+            List<Task> claimed = queue.claim("java-worker", Set.of(), 10, Duration.ofSeconds(30));
+            assertEquals(1, claimed.size());
+            assertEquals(id, claimed.get(0).getIdValue());
+            assertEquals(TaskState.LEASED, claimed.get(0).getState());
+            assertEquals(Set.of(id), queue.heartbeat("java-worker"));
+            assertEquals(AckResult.COMPLETED, queue.complete(id, "java-worker"));
+            assertEquals(TaskState.SUCCEEDED, queue.get(id).getState());
+            assertEquals(1, queue.stats().getSucceeded());
+            assertEquals(3, queue.taskLog(id).size());
+        }
+    }
+
+    @Test
+    void idempotencyKeyAndOptionsFromJava() throws Exception {
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
+            long first = queue.enqueue("download", "{}", 10, null, 3, "file-1", Set.of("net"));
+            long again = queue.enqueue("download", "{}", 10, null, 3, "file-1", Set.of("net"));
+            assertEquals(first, again);
+            assertTrue(queue.claim("no-net", Set.of(), 1, Duration.ofSeconds(5)).isEmpty());
+            assertEquals(1, queue.claim("has-net", Set.of("net"), 1, Duration.ofSeconds(5), ClaimStrategy.FIFO).size());
+        }
+    }
+
+    @Test
+    void staleAckIsRefusedWithAValue() throws Exception {
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
+            long id = queue.enqueue("job", "{}");
+            queue.claim("a", Set.of(), 1, Duration.ofSeconds(30));
+            assertEquals(AckResult.LEASE_LOST, queue.complete(id, "b"));
+            assertFalse(AckResult.LEASE_LOST.getApplied());
+            assertEquals(AckResult.RETRY_SCHEDULED, queue.fail(id, "a", "boom"));
+            assertEquals("boom", queue.get(id).getLastError());
+            assertTrue(queue.cancel(id));
+            assertNull(queue.get(999));
+        }
+    }
+
+    @Test
+    void badInputThrowsIllegalArgumentException() throws Exception {
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> queue.enqueue("job", "not json"));
+            assertTrue(e.getMessage().contains("payload"));
+        }
+    }
+
+    @Test
+    void futuresCompleteWithTheSameResults() throws Exception {
+        TaskQueueConfig config = TaskQueueConfig.builder()
+                .name("java")
+                .retryPolicy(RetryPolicy.of(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1), 0.0))
+                .retryPolicy("slow", RetryPolicy.of(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(10), 0.0))
+                .build();
+        try (TaskQueue queue = TaskQueue.open(newDb(), config)) {
+            AsyncTaskQueue async = queue.async();
+            long id = async.enqueue("slow", "{}").get(10, TimeUnit.SECONDS);
+            CompletableFuture<AckResult> failed = async.claim("w", Set.of(), 1, Duration.ofSeconds(30))
+                    .thenCompose(tasks -> async.fail(tasks.get(0).getIdValue(), "w", "later"));
+            assertEquals(AckResult.RETRY_SCHEDULED, failed.get(10, TimeUnit.SECONDS));
+            Task task = async.get(id).get(10, TimeUnit.SECONDS);
+            assertEquals(TaskState.QUEUED, task.getState());
+            assertEquals(config.getRetryPolicies().get("slow"), config.retryPolicyFor("slow"));
+        }
+    }
+}

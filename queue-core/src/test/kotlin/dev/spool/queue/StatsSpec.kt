@@ -1,0 +1,46 @@
+package dev.spool.queue
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.maps.shouldContainExactly
+import io.kotest.matchers.nulls.shouldBeNull
+import io.kotest.matchers.nulls.shouldNotBeNull
+import io.kotest.matchers.shouldBe
+
+class StatsSpec : FunSpec({
+    test("stats of an empty queue") {
+        withQueue(QueueConfig(maxQueueSize = 50)) { q ->
+            val stats = q.stats()
+            stats.totalQueued shouldBe 0
+            stats.maxQueueSize shouldBe 50
+            stats.totalRetried shouldBe 0
+            stats.oldestEventAge.shouldBeNull()
+            stats.retryDistribution shouldBe emptyMap()
+            stats.topEventTypes shouldBe emptyList()
+        }
+    }
+
+    test("retry buckets leave out empty buckets and count retried rows") {
+        withQueue { q ->
+            (1..6).forEach { q.queueEvent(event(it)) }
+            q.incrementRetry(listOf("e1", "e2"))
+            repeat(4) { q.incrementRetry(listOf("e3")) }
+            val stats = q.stats()
+            stats.retryDistribution shouldContainExactly linkedMapOf("0 retries" to 3, "1-3 retries" to 2, "4+ retries" to 1)
+            stats.retryDistribution.keys.toList() shouldContainExactly listOf("0 retries", "1-3 retries", "4+ retries")
+            stats.totalRetried shouldBe 3
+            stats.totalQueued shouldBe 6
+            stats.oldestEventAge.shouldNotBeNull()
+        }
+    }
+
+    test("top event types are the five most frequent, highest first") {
+        withQueue { q ->
+            var n = 0
+            listOf("a" to 1, "b" to 6, "c" to 3, "d" to 5, "e" to 2, "f" to 4, "g" to 1).forEach { (type, count) ->
+                repeat(count) { q.queueEvent(event(++n, type = type)) }
+            }
+            q.stats().topEventTypes shouldContainExactly listOf("b" to 6, "d" to 5, "f" to 4, "c" to 3, "e" to 2)
+        }
+    }
+})

@@ -1,0 +1,73 @@
+package dev.spool.tasks
+
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.StandardOpenOption
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
+
+/**
+ * A child JVM for [MultiProcessSpec].
+ *
+ * - `work <db> <workerId> <output> <go-file>`: prints READY, waits for the go file, then runs a
+ *   [TaskWorker] on the shared file, appending the id of every task its handler runs to the output
+ *   file, until no task is queued or leased.
+ * - `hang <db> <workerId> <count>`: claims `count` tasks with a 60 s lease, prints their ids on
+ *   one line, then hangs until killed.
+ */
+object TaskProcessMain {
+    @JvmStatic
+    fun main(args: Array<String>) {
+        when (args[0]) {
+            "work" -> work(args.drop(1))
+            "hang" -> hang(args.drop(1))
+            else -> error("unknown mode ${args[0]}")
+        }
+    }
+
+    private fun hang(args: List<String>) {
+        val (db, workerId, count) = args
+        runBlocking {
+            val queue = TaskQueue.open(Path.of(db))
+            val claimed = queue.claim(workerId, limit = count.toInt(), leaseTtl = 60.seconds, strategy = ClaimStrategy.FIFO)
+            println(claimed.joinToString(" ") { it.id.value.toString() })
+            System.out.flush()
+            delay(Long.MAX_VALUE)
+        }
+    }
+
+    private fun work(args: List<String>) {
+        val (db, workerId, output, go) = args
+        runBlocking {
+            TaskQueue.open(Path.of(db)).use { queue ->
+                println("READY")
+                System.out.flush()
+                while (!Files.exists(Path.of(go))) delay(5.milliseconds)
+                Files.newBufferedWriter(Path.of(output), StandardOpenOption.CREATE, StandardOpenOption.APPEND).use { out ->
+                    val handler = TaskHandler { task ->
+                        synchronized(out) {
+                            out.write("${task.id.value}\n")
+                            out.flush()
+                        }
+                        delay(1.milliseconds)
+                    }
+                    val config = TaskWorkerConfig(
+                        workerId = workerId,
+                        leaseTtl = 30.seconds,
+                        pollInterval = 10.milliseconds,
+                        sweepInterval = 100.milliseconds,
+                    )
+                    TaskWorker(queue, mapOf("job" to handler), concurrency = 4, config = config).start().use {
+                        while (true) {
+                            delay(20.milliseconds)
+                            val open = queue.list(TaskFilter(states = setOf(TaskState.QUEUED, TaskState.LEASED), limit = 1))
+                            if (open.tasks.isEmpty()) break
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
