@@ -1,6 +1,7 @@
 package dev.spool.queue
 
 import dev.spool.queue.internal.LogEvents
+import dev.spool.tasks.TaskQueue
 import dev.spool.queue.internal.MaintenanceHost
 import dev.spool.queue.internal.OpenFiles
 import dev.spool.queue.internal.checkpoint
@@ -253,6 +254,23 @@ public class Maintenance internal constructor(
         }
 
         /**
+         * The maintenance of [tasks]'s database: the same operations, through the task queue's
+         * own single writer. Task-queue files are created with auto_vacuum NONE, so
+         * [incrementalVacuum] frees nothing until one [vacuum] converted the file; the automatic
+         * WAL checkpoint of [QueueConfig.walSizeLimitBytes] applies to offline queues only.
+         *
+         * @throws IllegalArgumentException if [tasks] was not opened by
+         *   [dev.spool.tasks.TaskQueue.open].
+         */
+        @JvmStatic
+        @JvmOverloads
+        public fun of(tasks: TaskQueue, context: CoroutineContext = Dispatchers.IO): Maintenance {
+            val host = tasks as? MaintenanceHost
+                ?: throw IllegalArgumentException("tasks must be opened by TaskQueue.open, was ${tasks::class.java.name}")
+            return Maintenance(host, context)
+        }
+
+        /**
          * Replaces the database at [target] with the backup at [backup], creating [target] if
          * needed. Blocks until done.
          *
@@ -260,8 +278,8 @@ public class Maintenance internal constructor(
          * or nothing is changed. The content is written through SQLite (its backup API into
          * [target], under [target]'s locks), never by copying files over a live database.
          *
-         * **Refused while the queue is open.** If any [OfflineQueue] in this JVM has [target]
-         * open, the restore throws [IllegalStateException]; while a restore runs, opening
+         * **Refused while the queue is open.** If any [OfflineQueue] or task queue in this JVM
+         * has [target] open, the restore throws [IllegalStateException]; while a restore runs, opening
          * [target] fails. Queues in other processes are not detected: they keep working and
          * see the restored content as if another connection had written it (their cached count
          * resynchronises through `PRAGMA data_version`), but their in-memory deferred

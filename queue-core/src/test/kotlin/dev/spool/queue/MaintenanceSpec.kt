@@ -89,6 +89,10 @@ class MaintenanceSpec : FunSpec({
         val notSqlite = dir.resolve("notes.db").apply { writeText("hello") }
         shouldThrow<QueueStorageException> { Maintenance.restore(notSqlite, path) }
         shouldThrow<QueueStorageException> { Maintenance.restore(dir.resolve("missing.db"), path) }
+        val tooNew = dir.resolve("too-new.db")
+        withQueue(path = tooNew) { q -> q.queueEvent(event(1)) }
+        rawConnection(tooNew).use { c -> c.createStatement().use { it.execute("PRAGMA user_version = 99") } }
+        shouldThrow<QueueStorageException> { Maintenance.restore(tooNew, path) }.message shouldContain "schema version 99"
         withQueue(path = path) { q -> q.sizeFromDisk() shouldBe 10 }
     }
 

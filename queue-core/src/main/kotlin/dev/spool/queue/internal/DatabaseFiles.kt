@@ -4,6 +4,7 @@ import dev.spool.queue.CheckpointMode
 import dev.spool.queue.CheckpointResult
 import dev.spool.queue.Durability
 import dev.spool.queue.QueueStorageException
+import dev.spool.tasks.internal.TaskSchema
 import org.sqlite.SQLiteConnection
 import java.io.File
 import java.nio.file.Files
@@ -88,9 +89,12 @@ internal fun restoreDatabase(backup: Path, target: Path, busyTimeout: Duration) 
         if (problems.isNotEmpty()) {
             throw QueueStorageException("The backup $source failed its integrity check: ${problems.take(5)}; nothing restored")
         }
-        if (version > Schema.CURRENT) {
+        // Offline-queue versions count from 0, task-queue versions from TaskSchema.VERSION_BASE.
+        val understood = version <= Schema.CURRENT || version in TaskSchema.VERSION_BASE..TaskSchema.CURRENT
+        if (!understood) {
             throw QueueStorageException(
-                "The backup $source has schema version $version, newer than this Spool understands (${Schema.CURRENT})",
+                "The backup $source has schema version $version, which this Spool does not understand " +
+                    "(offline queue ${Schema.CURRENT}, task queue ${TaskSchema.CURRENT})",
             )
         }
         val destination = target.toAbsolutePath().normalize()
