@@ -70,6 +70,9 @@ public class BlockingTaskQueue internal constructor(
     /** See [TaskQueue.sweep]. */
     public fun sweep(): SweepResult = runBlocking { queue.sweep() }
 
+    /** See [TaskQueue.purgeFinished]. */
+    public fun purgeFinished(before: Instant): Int = runBlocking { queue.purgeFinished(before) }
+
     /** See [TaskQueue.get]; null if there is no such task. */
     public fun get(taskId: Long): Task? = runBlocking { queue.get(TaskId(taskId)) }
 

@@ -185,6 +185,16 @@ public interface TaskQueue : AutoCloseable {
     public suspend fun unregisterWorker(workerId: String): Int
 
     /**
+     * Deletes tasks in a final state ([TaskState.SUCCEEDED], [TaskState.DEAD_LETTER],
+     * [TaskState.CANCELLED]) last changed before [before], with their [taskLog]; returns how many
+     * tasks it deleted. Nothing else deletes tasks: call it periodically to bound the file. An
+     * idempotency key of a deleted task may be used again.
+     *
+     * @throws IllegalStateException if the queue is closed.
+     */
+    public suspend fun purgeFinished(before: Instant): Int
+
+    /**
      * The task [taskId] as stored now, or null if there is none.
      *
      * @throws IllegalStateException if the queue is closed.

@@ -108,4 +108,25 @@ class ObservationSpec : FunSpec({
             }
         }
     }
+
+    test("purging deletes only final tasks older than the cutoff, with their log") {
+        val clock = MutableClock()
+        withTasks(TaskQueueConfig(clock = clock)) { q ->
+            val done = q.enqueue("job", payload(1))
+            val cancelled = q.enqueue("job", payload(2))
+            val leased = q.enqueue("job", payload(3))
+            val queued = q.enqueue("job", payload(4))
+            q.claim("w", limit = 1, strategy = ClaimStrategy.FIFO)
+            q.complete(done, "w")
+            q.cancel(cancelled)
+            q.claim("w", limit = 1, strategy = ClaimStrategy.FIFO).single().id shouldBe leased
+            clock.advance(10.seconds)
+            val recent = q.enqueue("job", payload(5))
+            q.cancel(recent)
+            q.purgeFinished(clock.now.minusSeconds(5)) shouldBe 2
+            q.list().tasks.map { it.id } shouldContainExactly listOf(leased, queued, recent)
+            q.taskLog(done) shouldBe emptyList()
+            q.taskLog(queued).size shouldBe 1
+        }
+    }
 })

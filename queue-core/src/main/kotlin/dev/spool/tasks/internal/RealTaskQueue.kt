@@ -294,6 +294,8 @@ internal class RealTaskQueue private constructor(
         held.size
     }
 
+    override suspend fun purgeFinished(before: Instant): Int = write { statements.purge(before.toEpochMilli()) }
+
     // ---- Reads ----
 
     override suspend fun get(taskId: TaskId): Task? = read {

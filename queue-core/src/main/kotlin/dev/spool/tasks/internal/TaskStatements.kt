@@ -72,6 +72,11 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
     private val deleteStaleWorkers = prepare("DELETE FROM task_workers WHERE last_heartbeat < ?")
     private val leasedBy = prepare("SELECT id, type, attempts FROM tasks WHERE state = '$LEASED' AND lease_owner = ?")
     private val deleteWorker = prepare("DELETE FROM task_workers WHERE worker_id = ?")
+    private val finalStates = TaskState.entries.filter { it.isFinal }.joinToString(", ") { "'$it'" }
+    private val purgeLog = prepare(
+        "DELETE FROM task_log WHERE task_id IN (SELECT id FROM tasks WHERE state IN ($finalStates) AND updated_at < ?)",
+    )
+    private val purgeTasks = prepare("DELETE FROM tasks WHERE state IN ($finalStates) AND updated_at < ?")
     private val addCounter = prepare("UPDATE task_counters SET value = value + ? WHERE name = ?")
 
     /** Inserts a task; returns its id and true, or the existing task's id and false for a used key. */
@@ -220,6 +225,14 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
     fun deleteWorker(workerId: String): Int {
         deleteWorker.setString(1, workerId)
         return deleteWorker.executeUpdate()
+    }
+
+    /** Deletes final tasks last changed before [before], with their log; returns how many tasks. */
+    fun purge(before: Long): Int {
+        purgeLog.setLong(1, before)
+        purgeLog.executeUpdate()
+        purgeTasks.setLong(1, before)
+        return purgeTasks.executeUpdate()
     }
 
     fun addCounter(name: String, delta: Int) {
