@@ -23,6 +23,14 @@ import kotlin.time.toKotlinDuration
  * @property readDispatcher where reads run their blocking JDBC calls.
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [OfflineQueue.close].
+ * @property walSizeLimitBytes the automatic checkpoint's bound: when a commit leaves the WAL file
+ *   larger than this, the writer runs a TRUNCATE checkpoint (see [Maintenance.checkpoint]),
+ *   waiting up to 250 ms for readers, so the WAL stays within this bound plus a group or two of
+ *   writes under a steady load, even while readers overlap without pause. A checkpoint that
+ *   cannot finish is logged (`queue.checkpoint_failed`) and retried after another eighth of the
+ *   bound. 0 turns the policy off, leaving only SQLite's own PASSIVE auto-checkpoint.
+ * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
+ *   fails it. Reads the whole file: off by default.
  * @throws IllegalArgumentException if a size or count is not positive.
  */
 public class QueueConfig(
@@ -36,6 +44,8 @@ public class QueueConfig(
     public val name: String = "spool",
     public val readDispatcher: CoroutineDispatcher = Dispatchers.IO,
     public val writerDispatcher: CoroutineDispatcher? = null,
+    public val walSizeLimitBytes: Long = 64L * 1024 * 1024,
+    public val checkIntegrityOnOpen: Boolean = false,
 ) {
     init {
         require(maxQueueSize >= 1) { "maxQueueSize must be at least 1, was $maxQueueSize" }
@@ -45,6 +55,7 @@ public class QueueConfig(
         require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
         require(name.isNotBlank()) { "name must not be blank" }
+        require(walSizeLimitBytes >= 0) { "walSizeLimitBytes must not be negative, was $walSizeLimitBytes" }
     }
 
     /** A builder pre-filled with this configuration. */
@@ -53,7 +64,8 @@ public class QueueConfig(
     override fun toString(): String =
         "QueueConfig(name=$name, maxQueueSize=$maxQueueSize, strictCap=$strictCap, " +
             "maxPayloadBytes=$maxPayloadBytes, durability=$durability, maxBatchSize=$maxBatchSize, " +
-            "writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout)"
+            "writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout, " +
+            "walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen)"
 
     /** Builds a [QueueConfig] from Java. Every setter has the Kotlin constructor's default. */
     public class Builder internal constructor(from: QueueConfig) {
@@ -67,6 +79,8 @@ public class QueueConfig(
         private var name = from.name
         private var readDispatcher = from.readDispatcher
         private var writerDispatcher = from.writerDispatcher
+        private var walSizeLimitBytes = from.walSizeLimitBytes
+        private var checkIntegrityOnOpen = from.checkIntegrityOnOpen
 
         /** Sets [QueueConfig.maxQueueSize]. */
         public fun maxQueueSize(value: Int): Builder = apply { maxQueueSize = value }
@@ -98,6 +112,12 @@ public class QueueConfig(
         /** Sets [QueueConfig.writerDispatcher]; null gives the queue its own thread. */
         public fun writerDispatcher(value: CoroutineDispatcher?): Builder = apply { writerDispatcher = value }
 
+        /** Sets [QueueConfig.walSizeLimitBytes]; 0 turns the automatic checkpoint off. */
+        public fun walSizeLimitBytes(value: Long): Builder = apply { walSizeLimitBytes = value }
+
+        /** Sets [QueueConfig.checkIntegrityOnOpen]. */
+        public fun checkIntegrityOnOpen(value: Boolean): Builder = apply { checkIntegrityOnOpen = value }
+
         /**
          * The configuration.
          *
@@ -114,6 +134,8 @@ public class QueueConfig(
             name = name,
             readDispatcher = readDispatcher,
             writerDispatcher = writerDispatcher,
+            walSizeLimitBytes = walSizeLimitBytes,
+            checkIntegrityOnOpen = checkIntegrityOnOpen,
         )
     }
 

@@ -268,6 +268,8 @@ public class SyncedRowFlusher private constructor(
         if (pending == 0) return 0
         try {
             return ledger.flush()
+        } catch (e: CancellationException) {
+            throw e // A CancellationException is an IllegalStateException: never wrap it as a failure.
         } catch (e: IllegalStateException) {
             throw IllegalStateException(
                 "Cannot delete $pending acknowledged rows: ${e.message}. Close the flusher before the queue; " +

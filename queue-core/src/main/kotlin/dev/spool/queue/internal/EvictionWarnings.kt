@@ -20,10 +20,7 @@ internal class EvictionWarnings(
         val now = clock()
         if (lastWarning == Long.MIN_VALUE || now - lastWarning >= intervalMillis) {
             val total = suppressed + count
-            logger.warn(
-                "Offline queue '{}' reached its cap of {} events: evicted the {} oldest event(s)",
-                name, cap, total,
-            )
+            LogEvents.warn(logger, "queue.evicted", name, LogEvents.EVICTED, cap, total)
             lastWarning = now
             suppressed = 0
         } else {

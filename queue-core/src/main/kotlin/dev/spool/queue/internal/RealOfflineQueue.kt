@@ -57,17 +57,21 @@ import kotlin.time.Duration.Companion.milliseconds
  * see; [committed] copies one to the other, [rolledBack] re-reads the disk.
  */
 internal class RealOfflineQueue private constructor(
-    private val path: Path,
+    override val path: Path,
     override val config: QueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
     private val clock: () -> Long,
-) : OfflineQueue, TransactionHooks {
+    private val fileKey: Path,
+) : OfflineQueue, TransactionHooks, MaintenanceHost {
     private var statements = Statements(writeConnection) // writer; re-prepared after a rollback
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
     private val readLock = Mutex()
     private val warnings = EvictionWarnings(logger, config.name)
     private val ledger = DeferredLedger { engine.submit(FlushDeferred()) }
+    private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let { WalPolicy(path, it, config.busyTimeout, config.name, logger) }
+    private val refusals = ThrottledCount()
+    private val released = java.util.concurrent.atomic.AtomicBoolean(false)
 
     private var txCount = 0 // writer
     private var dataVersion = 0L // writer
@@ -132,6 +136,10 @@ internal class RealOfflineQueue private constructor(
         ledgerAppliedInTx = null
     }
 
+    override fun afterGroup() {
+        walPolicy?.afterGroup(writeConnection)
+    }
+
     override fun rolledBack() {
         txCount = committedCount
         ledgerAppliedInTx = null
@@ -153,15 +161,34 @@ internal class RealOfflineQueue private constructor(
     override suspend fun queueEvent(event: QueueEvent): EnqueueResult {
         engine.checkOpen()
         validate(event, config.maxPayloadBytes)
-        return engine.submit(Enqueue(event, strictCap = null))
+        return timedEnqueue(Enqueue(event, strictCap = null))
     }
 
     override suspend fun append(event: QueueEvent, cap: Int): EnqueueResult {
         engine.checkOpen()
         if (cap < 1) throw InvalidEventException("cap", "must be at least 1, was $cap")
         validate(event, config.maxPayloadBytes)
-        return engine.submit(Enqueue(event, strictCap = cap))
+        try {
+            return timedEnqueue(Enqueue(event, strictCap = cap))
+        } catch (e: OfflineQueueFullException) {
+            refusals.add(1)?.let { LogEvents.warn(logger, "queue.strict_cap_refused", config.name, LogEvents.STRICT_CAP_REFUSED, it, e.cap) }
+            throw e
+        }
     }
+
+    private suspend fun timedEnqueue(command: Enqueue): EnqueueResult {
+        val listeners = engine.listeners
+        if (!listeners.active) return engine.submit(command)
+        val started = System.nanoTime()
+        try {
+            return engine.submit(command)
+        } finally {
+            listeners.enqueued(System.nanoTime() - started)
+        }
+    }
+
+    /** Instrumentation hooks of this queue's engine, for the Micrometer binder. */
+    internal val listeners: EngineListeners get() = engine.listeners
 
     override suspend fun markSynced(eventIds: Collection<String>): Int {
         engine.checkOpen()
@@ -317,6 +344,24 @@ internal class RealOfflineQueue private constructor(
         }
         statements.close()
         runCatching { writeConnection.close() }
+        if (released.compareAndSet(false, true)) OpenFiles.release(fileKey)
+    }
+
+    // ---- MaintenanceHost ----
+
+    override val name: String get() = config.name
+
+    override val busyTimeout: kotlin.time.Duration get() = config.busyTimeout
+
+    override fun checkOpen() = engine.checkOpen()
+
+    override suspend fun <T> onWriterBare(block: (Connection) -> T): T {
+        engine.checkOpen()
+        return engine.submit(
+            object : BareCommand<T>() {
+                override fun execute(connection: Connection): T = block(connection)
+            },
+        )
     }
 
     /** Test hook: runs [block] on the writer connection inside a write transaction. */
@@ -471,14 +516,28 @@ internal class RealOfflineQueue private constructor(
     }
 
     private inner class ProcessResults(private val results: List<BatchEventResult>) : WriteCommand<Unit>() {
+        private val dropped = ArrayList<String>()
+
         override fun execute(connection: Connection) {
+            dropped.clear()
             for (result in results) {
                 when {
+                    result.status == SyncStatus.FAILED_PERMANENT -> {
+                        val deleted = statements.deleteById(result.eventId)
+                        txCount -= deleted
+                        if (deleted > 0) dropped += result.eventId
+                    }
                     result.status.deletes -> txCount -= statements.deleteById(result.eventId)
                     result.status == SyncStatus.REJECTED -> statements.incrementRetry(result.eventId)
                     else -> Unit // FAILED_TRANSIENT: untouched.
                 }
             }
+        }
+
+        override fun onCommitted(value: Unit) {
+            if (dropped.isEmpty()) return
+            val sample = if (dropped.size <= 10) dropped.toString() else dropped.take(10).toString() + " and ${dropped.size - 10} more"
+            LogEvents.warn(logger, "queue.dead_lettered", config.name, LogEvents.DEAD_LETTERED, dropped.size, sample)
         }
     }
 
@@ -543,15 +602,25 @@ internal class RealOfflineQueue private constructor(
             }
             checkIsSqliteFile(absolute)
             val opened = ArrayList<Connection>(2)
+            var key: Path? = null
             try {
                 val raw = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
+                // The file exists now: register it so Maintenance.restore refuses to overwrite it.
+                key = OpenFiles.key(absolute).also { OpenFiles.acquire(it) }
+                if (config.checkIntegrityOnOpen) {
+                    val problems = raw.integrityProblems()
+                    if (problems.isNotEmpty()) {
+                        throw QueueStorageException("$absolute failed its integrity check: ${problems.take(5)}; not opened")
+                    }
+                }
                 Schema.migrate(raw, absolute.toString())
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealOfflineQueue(absolute, config, writer, reader, clock)
+                return RealOfflineQueue(absolute, config, writer, reader, clock, key)
             } catch (t: Throwable) {
                 opened.forEach { runCatching { it.close() } }
-                throw storageError(absolute, "open", t)
+                key?.let(OpenFiles::release)
+                throw if (t is IllegalStateException) QueueStorageException(t.message.orEmpty(), t) else storageError(absolute, "open", t)
             }
         }
 

@@ -11,6 +11,13 @@ import java.sql.Connection
  *   are copied into the new layout (ids, order and retry counts kept; the project id lifted out
  *   of the JSON; seconds turned into milliseconds) and its other tables are left alone.
  * - [CURRENT]: nothing to do. Newer: refused, so an old Spool never damages a newer file.
+ *
+ * A file created here gets `auto_vacuum = INCREMENTAL`, so `Maintenance.incrementalVacuum` can
+ * give a drained queue's pages back to the disk. SQLite fixes that mode when page 1 is first
+ * written, which in WAL mode already happens when the connection opens, so the mode is applied
+ * by a `VACUUM` of the new, empty file (instant). Existing files, including migrated ones, keep
+ * their mode (usually NONE) because a `VACUUM` at open could take long; `Maintenance.vacuum`
+ * converts them.
  */
 internal object Schema {
     const val CURRENT = 1
@@ -36,9 +43,12 @@ internal object Schema {
 
     /** Brings the file at [connection] to [CURRENT], in one transaction. */
     fun migrate(connection: Connection, describe: String) {
+        var fresh = false
         connection.execute("BEGIN IMMEDIATE")
         try {
             val version = connection.longPragma("user_version").toInt()
+            // Nothing at all in the file yet (not even another component's tables).
+            fresh = connection.query("SELECT count(*) FROM sqlite_schema") { rs -> rs.next(); rs.getInt(1) } == 0
             val columns = connection.query("PRAGMA table_info(queue)") { rs ->
                 buildSet { while (rs.next()) add(rs.getString("name")) }
             }
@@ -58,6 +68,13 @@ internal object Schema {
             runCatching { connection.execute("ROLLBACK") }
             throw t
         }
+        if (fresh) enableIncrementalVacuum(connection)
+    }
+
+    /** Outside any transaction, on a new and empty file: `VACUUM` is what applies the mode. */
+    private fun enableIncrementalVacuum(connection: Connection) {
+        connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        connection.execute("VACUUM")
     }
 
     private fun createCurrent(connection: Connection) {

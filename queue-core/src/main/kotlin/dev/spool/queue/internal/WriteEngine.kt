@@ -36,6 +36,14 @@ internal abstract class WriteCommand<T> {
     open fun onCommitted(value: T) {}
 }
 
+/**
+ * A [WriteCommand] that runs alone on the writer thread *outside* any transaction, between two
+ * groups: for statements SQLite refuses inside one (`VACUUM`, `PRAGMA wal_checkpoint`). Because
+ * it runs on the writer, no write of this queue can interleave with it. It must not change rows,
+ * since the cached count does not see it.
+ */
+internal abstract class BareCommand<T> : WriteCommand<T>()
+
 /** Thrown by a [WriteCommand] that refuses to run before writing anything: fails it alone. */
 internal class CommandRejected(val error: Throwable) : RuntimeException(null, null, false, false)
 
@@ -49,6 +57,12 @@ internal interface TransactionHooks {
 
     /** After the transaction was rolled back. */
     fun rolledBack()
+
+    /**
+     * After a group committed and its callers were resumed, outside any transaction: the place
+     * for housekeeping such as the automatic checkpoint. Must not throw.
+     */
+    fun afterGroup() {}
 }
 
 /**
@@ -80,6 +94,9 @@ internal class WriteEngine(
     private var begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
     private var commit: PreparedStatement = connection.prepareStatement("COMMIT")
     private val loop: Job = scope.launch { run() }
+
+    /** Instrumentation; empty unless a metrics binder attached itself. */
+    val listeners: EngineListeners = EngineListeners()
 
     /** Sends [command] to the writer and suspends until its transaction committed. */
     suspend fun <T> submit(command: WriteCommand<T>): T {
@@ -120,12 +137,24 @@ internal class WriteEngine(
 
     private suspend fun run() {
         val batch = ArrayList<WriteCommand<*>>(maxBatch)
+        var next: WriteCommand<*>? = null
         try {
             while (true) {
-                val first = channel.receiveCatching().getOrNull() ?: break
+                val first = next ?: channel.receiveCatching().getOrNull() ?: break
+                next = null
+                if (first is BareCommand<*>) {
+                    runBare(first)
+                    continue
+                }
                 batch.add(first)
                 while (batch.size < maxBatch) {
-                    batch.add(channel.tryReceive().getOrNull() ?: break)
+                    val command = channel.tryReceive().getOrNull() ?: break
+                    if (command is BareCommand<*>) {
+                        // Runs after this group, alone: never inside its transaction.
+                        next = command
+                        break
+                    }
+                    batch.add(command)
                 }
                 runGroup(batch)
                 batch.clear()
@@ -135,14 +164,28 @@ internal class WriteEngine(
             val error = IllegalStateException("Queue '$name' writer stopped: $t", t)
             channel.close(error)
             batch.forEach { it.result.completeExceptionally(error) }
+            next?.result?.completeExceptionally(error)
             while (true) (channel.tryReceive().getOrNull() ?: break).result.completeExceptionally(error)
             throw t
         }
     }
 
+    private fun <T> runBare(command: BareCommand<T>) {
+        if (!command.result.isActive) return
+        val value = try {
+            command.execute(connection)
+        } catch (t: Throwable) {
+            command.result.completeExceptionally(translate(t))
+            return
+        }
+        command.onCommitted(value)
+        command.result.complete(value)
+    }
+
     private fun runGroup(batch: List<WriteCommand<*>>) {
         val live = batch.filter { it.result.isActive }
         if (live.isEmpty()) return
+        val started = if (listeners.active) System.nanoTime() else NOT_TIMED
         try {
             begin.execute()
         } catch (t: Throwable) {
@@ -174,7 +217,13 @@ internal class WriteEngine(
             return
         }
         hooks.committed()
+        if (started != NOT_TIMED) listeners.groupCommitted(live.size, System.nanoTime() - started)
         for (i in live.indices) complete(live[i], outcomes[i]!!)
+        hooks.afterGroup()
+    }
+
+    private companion object {
+        const val NOT_TIMED = Long.MIN_VALUE
     }
 
     /**

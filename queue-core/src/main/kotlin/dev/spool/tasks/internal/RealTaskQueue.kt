@@ -4,6 +4,9 @@ import dev.spool.queue.QueueStorageException
 import dev.spool.queue.internal.TransactionHooks
 import dev.spool.queue.internal.WriteCommand
 import dev.spool.queue.internal.WriteEngine
+import dev.spool.queue.internal.BareCommand
+import dev.spool.queue.internal.MaintenanceHost
+import dev.spool.queue.internal.OpenFiles
 import dev.spool.queue.internal.checkIsSqliteFile
 import dev.spool.queue.internal.openConnection
 import dev.spool.queue.internal.storageError
@@ -60,11 +63,11 @@ import kotlin.time.Duration.Companion.milliseconds
  * transaction wait in [pending] and are published by [committed], or dropped by [rolledBack].
  */
 internal class RealTaskQueue private constructor(
-    private val path: Path,
+    override val path: Path,
     override val config: TaskQueueConfig,
     private val writeConnection: Connection,
     private val readConnection: Connection,
-) : TaskQueue, TransactionHooks {
+) : TaskQueue, TransactionHooks, MaintenanceHost {
     private val statements = TaskStatements(writeConnection)
     private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
     private val readLock = Mutex()
@@ -394,7 +397,28 @@ internal class RealTaskQueue private constructor(
 
     override fun async(): AsyncTaskQueue = AsyncTaskQueue(this)
 
+    // ---- MaintenanceHost: dev.spool.queue.Maintenance works on task-queue files too ----
+
+    private val fileKey = OpenFiles.key(path).also(OpenFiles::acquire)
+    private val released = java.util.concurrent.atomic.AtomicBoolean(false)
+
+    override val name: String get() = config.name
+
+    override val busyTimeout: Duration get() = config.busyTimeout
+
+    override fun checkOpen() = engine.checkOpen()
+
+    override suspend fun <T> onWriterBare(block: (Connection) -> T): T {
+        engine.checkOpen()
+        return engine.submit(
+            object : BareCommand<T>() {
+                override fun execute(connection: Connection): T = block(connection)
+            },
+        )
+    }
+
     override fun close() {
+        if (released.compareAndSet(false, true)) OpenFiles.release(fileKey)
         engine.close()
         runBlocking {
             readLock.withLock {

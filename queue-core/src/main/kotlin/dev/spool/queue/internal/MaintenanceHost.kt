@@ -1,0 +1,29 @@
+package dev.spool.queue.internal
+
+import java.nio.file.Path
+import java.sql.Connection
+import kotlin.time.Duration
+
+/**
+ * What `Maintenance` needs from a Spool component that owns a database file and its single
+ * writer. [RealOfflineQueue] implements it; another component with its own writer can too.
+ */
+internal interface MaintenanceHost {
+    /** The database file, absolute. */
+    val path: Path
+
+    /** The component's name, for logs and backup file names. */
+    val name: String
+
+    /** How long a maintenance connection waits for locks. */
+    val busyTimeout: Duration
+
+    /** @throws IllegalStateException if the component is closed. */
+    fun checkOpen()
+
+    /**
+     * Runs [block] on the writer thread with the writer connection, outside any transaction and
+     * between two groups of writes, and suspends until it returned.
+     */
+    suspend fun <T> onWriterBare(block: (Connection) -> T): T
+}
