@@ -69,6 +69,9 @@ internal class RealOfflineQueue private constructor(
     private val readLock = Mutex()
     private val warnings = EvictionWarnings(logger, config.name)
     private val ledger = DeferredLedger { engine.submit(FlushDeferred()) }
+    private val checkpointer = BackgroundCheckpointer(
+        path, config.durability, config.busyTimeout, config.name, logger, interval = CHECKPOINT_INTERVAL,
+    )
     private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let { WalPolicy(path, it, config.busyTimeout, config.name, logger) }
     private val refusals = ThrottledCount()
     private val released = java.util.concurrent.atomic.AtomicBoolean(false)
@@ -137,6 +140,7 @@ internal class RealOfflineQueue private constructor(
     }
 
     override fun afterGroup() {
+        checkpointer.committed()
         walPolicy?.afterGroup(writeConnection)
     }
 
@@ -336,6 +340,7 @@ internal class RealOfflineQueue private constructor(
 
     override fun close() {
         engine.close()
+        checkpointer.close()
         runBlocking {
             readLock.withLock {
                 runCatching { TransactionManager.closeAndUnregister(readDb) }
@@ -581,6 +586,9 @@ internal class RealOfflineQueue private constructor(
     internal companion object {
         private val logger = LoggerFactory.getLogger(OfflineQueue::class.java)
 
+        /** At most one background checkpoint per this interval under a steady write load. */
+        val CHECKPOINT_INTERVAL = kotlin.time.Duration.parse("50ms")
+
         const val EXPORT_COLUMNS =
             "event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count"
 
@@ -614,6 +622,8 @@ internal class RealOfflineQueue private constructor(
                     }
                 }
                 Schema.migrate(raw, absolute.toString())
+                // Commits never checkpoint inline: BackgroundCheckpointer does it off the writer.
+                raw.execute("PRAGMA wal_autocheckpoint = 0")
                 val writer = if (sqlObserver != null) recording(raw, sqlObserver) else raw
                 val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
                 return RealOfflineQueue(absolute, config, writer, reader, clock, key)

@@ -1,0 +1,30 @@
+package dev.spool.queue.internal
+
+import dev.spool.queue.QueueConfig
+import dev.spool.queue.QueueEvent
+import dev.spool.queue.tempDb
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withTimeoutOrNull
+import java.nio.file.Files
+
+class BackgroundCheckpointSpec : FunSpec({
+    test("committed pages reach the database file through background checkpoints, never the writer's commits") {
+        val path = tempDb()
+        // The hard WAL bound (a writer-side TRUNCATE) is off: only the background checkpointer copies pages.
+        RealOfflineQueue.open(path, QueueConfig(walSizeLimitBytes = 0)).use { q ->
+            q.onWriter { c -> c.longPragma("wal_autocheckpoint") } shouldBe 0L
+            val before = Files.size(path)
+            val payload = """{"blob":"${"x".repeat(64 * 1024)}"}"""
+            repeat(160) { i -> q.queueEvent(QueueEvent("e$i", "blob", payload)) } // ~10 MiB
+            val copied = withTimeoutOrNull(10_000) {
+                while (Files.size(path) - before < 8L * 1024 * 1024) delay(20)
+                Files.size(path)
+            }
+            (copied ?: Files.size(path)) - before shouldBeGreaterThan 8L * 1024 * 1024
+            q.sizeFromDisk() shouldBe 160
+        }
+    }
+})
