@@ -15,38 +15,32 @@ import dev.spool.queue.QueueStats
 import dev.spool.queue.QueueStorageException
 import dev.spool.queue.QueuedEvent
 import dev.spool.queue.SyncStatus
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
-import kotlinx.coroutines.withContext
-import org.jetbrains.exposed.v1.core.SortOrder
-import org.jetbrains.exposed.v1.core.count
-import org.jetbrains.exposed.v1.core.greater
-import org.jetbrains.exposed.v1.core.greaterEq
-import org.jetbrains.exposed.v1.core.less
-import org.jetbrains.exposed.v1.core.lessEq
-import org.jetbrains.exposed.v1.core.and
-import org.jetbrains.exposed.v1.core.min
-import org.jetbrains.exposed.v1.core.eq
-import org.jetbrains.exposed.v1.jdbc.Database
-import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
-import org.jetbrains.exposed.v1.jdbc.select
-import org.jetbrains.exposed.v1.jdbc.selectAll
-import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
-import org.jetbrains.exposed.v1.jdbc.transactions.transaction
-import org.slf4j.LoggerFactory
-import org.sqlite.SQLiteErrorCode
-import org.sqlite.SQLiteException
-import java.lang.reflect.Proxy
 import java.nio.file.Files
 import java.nio.file.Path
 import java.sql.Connection
 import java.sql.PreparedStatement
-import java.sql.SQLException
+import kotlin.concurrent.withLock
 import kotlin.time.Duration.Companion.milliseconds
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.withContext
+import org.jetbrains.exposed.v1.core.SortOrder
+import org.jetbrains.exposed.v1.core.and
+import org.jetbrains.exposed.v1.core.count
+import org.jetbrains.exposed.v1.core.eq
+import org.jetbrains.exposed.v1.core.greater
+import org.jetbrains.exposed.v1.core.greaterEq
+import org.jetbrains.exposed.v1.core.less
+import org.jetbrains.exposed.v1.core.lessEq
+import org.jetbrains.exposed.v1.core.min
+import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
+import org.jetbrains.exposed.v1.jdbc.select
+import org.jetbrains.exposed.v1.jdbc.selectAll
+import org.jetbrains.exposed.v1.jdbc.transactions.transaction
+import org.slf4j.LoggerFactory
+import org.sqlite.SQLiteErrorCode
+import org.sqlite.SQLiteException
 
 /**
  * The engine behind [OfflineQueue]: a [WriteEngine] owning the write connection and the cached
@@ -65,14 +59,15 @@ internal class RealOfflineQueue private constructor(
     private val fileKey: Path,
 ) : OfflineQueue, TransactionHooks, MaintenanceHost {
     private var statements = Statements(writeConnection) // writer; re-prepared after a rollback
-    private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
-    private val readLock = Mutex()
+    private val reader = ReadConnection(path, readConnection, config.readDispatcher) { engine.checkOpen() }
     private val warnings = EvictionWarnings(logger, config.name)
     private val ledger = DeferredLedger { engine.submit(FlushDeferred()) }
     private val checkpointer = BackgroundCheckpointer(
         path, config.durability, config.busyTimeout, config.name, logger, interval = CHECKPOINT_INTERVAL,
     )
-    private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let { WalPolicy(path, it, config.busyTimeout, config.name, logger) }
+    private val walPolicy = config.walSizeLimitBytes.takeIf { it > 0 }?.let {
+        WalPolicy(path, it, config.busyTimeout, config.name, logger, checkpointer.lock)
+    }
     private val refusals = ThrottledCount()
     private val released = java.util.concurrent.atomic.AtomicBoolean(false)
 
@@ -316,21 +311,7 @@ internal class RealOfflineQueue private constructor(
         return acked == ANY_REVISION || acked == revision
     }
 
-    private suspend fun <T> read(block: JdbcTransaction.() -> T): T {
-        engine.checkOpen()
-        return withContext(config.readDispatcher) {
-            readLock.withLock {
-                engine.checkOpen()
-                try {
-                    transaction(readDb) { block() }
-                } catch (e: SQLException) {
-                    throw storageError(path, "read", e)
-                } catch (e: org.jetbrains.exposed.v1.exceptions.ExposedSQLException) {
-                    throw storageError(path, "read", e.cause ?: e)
-                }
-            }
-        }
-    }
+    private suspend fun <T> read(block: JdbcTransaction.() -> T): T = reader.read(block)
 
     // ---- Facades and lifecycle ----
 
@@ -341,12 +322,7 @@ internal class RealOfflineQueue private constructor(
     override fun close() {
         engine.close()
         checkpointer.close()
-        runBlocking {
-            readLock.withLock {
-                runCatching { TransactionManager.closeAndUnregister(readDb) }
-                runCatching { readConnection.close() }
-            }
-        }
+        reader.close()
         statements.close()
         runCatching { writeConnection.close() }
         if (released.compareAndSet(false, true)) OpenFiles.release(fileKey)
@@ -364,7 +340,8 @@ internal class RealOfflineQueue private constructor(
         engine.checkOpen()
         return engine.submit(
             object : BareCommand<T>() {
-                override fun execute(connection: Connection): T = block(connection)
+                // Maintenance checkpoints and vacuums wait for a background checkpoint rather than collide with it.
+                override fun execute(connection: Connection): T = checkpointer.lock.withLock { block(connection) }
             },
         )
     }
@@ -634,17 +611,5 @@ internal class RealOfflineQueue private constructor(
             }
         }
 
-        private fun nonClosing(connection: Connection): Connection =
-            Proxy.newProxyInstance(Connection::class.java.classLoader, arrayOf(Connection::class.java)) { _, method, args ->
-                when (method.name) {
-                    "close" -> Unit
-                    "isClosed" -> false
-                    else -> try {
-                        method.invoke(connection, *(args ?: emptyArray()))
-                    } catch (e: java.lang.reflect.InvocationTargetException) {
-                        throw e.targetException
-                    }
-                }
-            } as Connection
     }
 }

@@ -33,6 +33,8 @@ internal class WalPolicy(
     busyTimeout: Duration,
     private val name: String,
     private val logger: Logger,
+    /** Taken around the checkpoint, so it never collides with another checkpoint of this process. */
+    private val checkpointLock: java.util.concurrent.locks.Lock,
 ) {
     private val configuredMillis = busyTimeout.inWholeMilliseconds.coerceAtMost(Int.MAX_VALUE.toLong())
     private val attemptMillis = minOf(busyTimeout, ATTEMPT_TIMEOUT).inWholeMilliseconds
@@ -45,7 +47,12 @@ internal class WalPolicy(
         val failure = try {
             connection.execute("PRAGMA busy_timeout = $attemptMillis")
             val result = try {
-                connection.checkpoint(CheckpointMode.TRUNCATE)
+                checkpointLock.lock()
+                try {
+                    connection.checkpoint(CheckpointMode.TRUNCATE)
+                } finally {
+                    checkpointLock.unlock()
+                }
             } finally {
                 connection.execute("PRAGMA busy_timeout = $configuredMillis")
             }

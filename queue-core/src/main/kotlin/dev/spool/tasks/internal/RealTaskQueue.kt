@@ -1,12 +1,13 @@
 package dev.spool.tasks.internal
 
 import dev.spool.queue.QueueStorageException
-import dev.spool.queue.internal.TransactionHooks
-import dev.spool.queue.internal.WriteCommand
-import dev.spool.queue.internal.WriteEngine
 import dev.spool.queue.internal.BareCommand
 import dev.spool.queue.internal.MaintenanceHost
 import dev.spool.queue.internal.OpenFiles
+import dev.spool.queue.internal.ReadConnection
+import dev.spool.queue.internal.TransactionHooks
+import dev.spool.queue.internal.WriteCommand
+import dev.spool.queue.internal.WriteEngine
 import dev.spool.queue.internal.checkIsSqliteFile
 import dev.spool.queue.internal.openConnection
 import dev.spool.queue.internal.storageError
@@ -25,34 +26,26 @@ import dev.spool.tasks.TaskState
 import dev.spool.tasks.TaskStats
 import dev.spool.tasks.TaskTransition
 import dev.spool.tasks.WorkerInfo
+import java.nio.file.Files
+import java.nio.file.Path
+import java.sql.Connection
+import java.time.Instant
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
 import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.asSharedFlow
-import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
-import kotlinx.coroutines.withContext
 import org.jetbrains.exposed.v1.core.SortOrder
 import org.jetbrains.exposed.v1.core.and
 import org.jetbrains.exposed.v1.core.eq
 import org.jetbrains.exposed.v1.core.greater
 import org.jetbrains.exposed.v1.core.inList
-import org.jetbrains.exposed.v1.jdbc.Database
-import org.jetbrains.exposed.v1.jdbc.andWhere
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
+import org.jetbrains.exposed.v1.jdbc.andWhere
 import org.jetbrains.exposed.v1.jdbc.selectAll
-import org.jetbrains.exposed.v1.jdbc.transactions.TransactionManager
 import org.jetbrains.exposed.v1.jdbc.transactions.transaction
-import java.lang.reflect.Proxy
-import java.nio.file.Files
-import java.nio.file.Path
-import java.sql.Connection
-import java.sql.SQLException
-import java.time.Instant
-import java.util.concurrent.atomic.AtomicLong
-import kotlin.time.Duration
-import kotlin.time.Duration.Companion.milliseconds
 
 /**
  * The engine behind [TaskQueue]: a [WriteEngine] owning the write connection (every state change,
@@ -69,8 +62,7 @@ internal class RealTaskQueue private constructor(
     private val readConnection: Connection,
 ) : TaskQueue, TransactionHooks, MaintenanceHost {
     private val statements = TaskStatements(writeConnection)
-    private val readDb = Database.connect(getNewConnection = { nonClosing(readConnection) })
-    private val readLock = Mutex()
+    private val reader = ReadConnection(path, readConnection, config.readDispatcher) { engine.checkOpen() }
     private val pending = ArrayList<TaskTransition>() // writer
     private val writes = AtomicLong()
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
@@ -375,21 +367,7 @@ internal class RealTaskQueue private constructor(
         return stats
     }
 
-    private suspend fun <T> read(block: JdbcTransaction.() -> T): T {
-        engine.checkOpen()
-        return withContext(config.readDispatcher) {
-            readLock.withLock {
-                engine.checkOpen()
-                try {
-                    transaction(readDb) { block() }
-                } catch (e: SQLException) {
-                    throw storageError(path, "read", e)
-                } catch (e: org.jetbrains.exposed.v1.exceptions.ExposedSQLException) {
-                    throw storageError(path, "read", e.cause ?: e)
-                }
-            }
-        }
-    }
+    private suspend fun <T> read(block: JdbcTransaction.() -> T): T = reader.read(block)
 
     // ---- Facades and lifecycle ----
 
@@ -420,12 +398,7 @@ internal class RealTaskQueue private constructor(
     override fun close() {
         if (released.compareAndSet(false, true)) OpenFiles.release(fileKey)
         engine.close()
-        runBlocking {
-            readLock.withLock {
-                runCatching { TransactionManager.closeAndUnregister(readDb) }
-                runCatching { readConnection.close() }
-            }
-        }
+        reader.close()
         statements.close()
         runCatching { writeConnection.close() }
     }
@@ -471,17 +444,5 @@ internal class RealTaskQueue private constructor(
             }
         }
 
-        private fun nonClosing(connection: Connection): Connection =
-            Proxy.newProxyInstance(Connection::class.java.classLoader, arrayOf(Connection::class.java)) { _, method, args ->
-                when (method.name) {
-                    "close" -> Unit
-                    "isClosed" -> false
-                    else -> try {
-                        method.invoke(connection, *(args ?: emptyArray()))
-                    } catch (e: java.lang.reflect.InvocationTargetException) {
-                        throw e.targetException
-                    }
-                }
-            } as Connection
     }
 }

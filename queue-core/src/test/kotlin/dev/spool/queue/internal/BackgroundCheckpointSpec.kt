@@ -28,3 +28,19 @@ class BackgroundCheckpointSpec : FunSpec({
         }
     }
 })
+
+class CheckpointCollisionSpec : FunSpec({
+    test("a maintenance checkpoint waits for a background checkpoint instead of failing with BUSY") {
+        val path = tempDb()
+        // No busy timeout: SQLite answers a colliding checkpoint with SQLITE_BUSY at once.
+        RealOfflineQueue.open(path, QueueConfig(busyTimeout = kotlin.time.Duration.ZERO)).use { q ->
+            val maintenance = dev.spool.queue.Maintenance.of(q)
+            val payload = """{"blob":"${"x".repeat(16 * 1024)}"}"""
+            val incomplete = (0 until 150).count { round ->
+                repeat(4) { q.queueEvent(QueueEvent("e$round-$it", "blob", payload)) }
+                !maintenance.checkpoint(dev.spool.queue.CheckpointMode.TRUNCATE).completed
+            }
+            incomplete shouldBe 0
+        }
+    }
+})
