@@ -28,7 +28,7 @@ public open class EnqueueBenchmark {
     @Param("5000", "50000", "500000")
     public var depth: Int = 0
 
-    /** The queue's [dev.spool.queue.Durability]. */
+    /** The queue's [dev.spool.storage.Durability]. */
     @Param("NORMAL", "FULL")
     public var durability: String = "NORMAL"
 

@@ -1,6 +1,6 @@
 package dev.spool.benchmarks
 
-import dev.spool.queue.Durability
+import dev.spool.storage.Durability
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
 import kotlinx.coroutines.runBlocking

@@ -1,6 +1,6 @@
 package dev.spool.benchmarks
 
-import dev.spool.queue.Durability
+import dev.spool.storage.Durability
 import dev.spool.tasks.ClaimStrategy
 import dev.spool.tasks.TaskQueue
 import dev.spool.tasks.TaskQueueConfig

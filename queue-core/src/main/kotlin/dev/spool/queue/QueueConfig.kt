@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.storage.Durability
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlin.time.Duration

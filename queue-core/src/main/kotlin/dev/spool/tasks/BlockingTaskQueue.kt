@@ -15,7 +15,7 @@ import kotlin.time.toKotlinDuration
  *
  * **Threading.** Safe to call from any number of threads. Never call it from inside a coroutine.
  *
- * Errors are those documented on [TaskQueue]: [dev.spool.queue.QueueStorageException] for storage
+ * Errors are those documented on [TaskQueue]: [dev.spool.storage.QueueStorageException] for storage
  * failures, [IllegalArgumentException] for bad input, [IllegalStateException] after close.
  */
 public class BlockingTaskQueue internal constructor(
@@ -98,7 +98,7 @@ public class BlockingTaskQueue internal constructor(
         /**
          * Opens the task queue at [path] and returns its blocking view.
          *
-         * @throws dev.spool.queue.QueueStorageException as [TaskQueue.open] does.
+         * @throws dev.spool.storage.QueueStorageException as [TaskQueue.open] does.
          */
         @JvmStatic
         @JvmOverloads

@@ -1,6 +1,6 @@
 package dev.spool.tasks
 
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import dev.spool.tasks.internal.RealTaskQueue
 import kotlinx.coroutines.flow.Flow
 import java.nio.file.Path

@@ -1,6 +1,6 @@
 package dev.spool.tasks
 
-import dev.spool.queue.Durability
+import dev.spool.storage.Durability
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import java.time.Clock

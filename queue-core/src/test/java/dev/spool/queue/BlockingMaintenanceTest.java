@@ -1,5 +1,8 @@
 package dev.spool.queue;
 
+import dev.spool.maintenance.BlockingMaintenance;
+import dev.spool.maintenance.Maintenance;
+import dev.spool.storage.CheckpointMode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.WriterGate.Companion.holdWriter
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec

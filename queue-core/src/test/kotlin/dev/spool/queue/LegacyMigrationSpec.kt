@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.storage.QueueStorageException
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe

@@ -1,5 +1,8 @@
 package dev.spool.queue
 
+import dev.spool.maintenance.Maintenance
+import dev.spool.storage.CheckpointMode
+import dev.spool.storage.QueueStorageException
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty

@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.storage.Durability
 import dev.spool.queue.internal.RealOfflineQueue
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec

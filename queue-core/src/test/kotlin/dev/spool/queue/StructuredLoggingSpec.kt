@@ -1,6 +1,8 @@
 package dev.spool.queue
 
-import dev.spool.queue.internal.ThrottledCount
+import dev.spool.maintenance.Maintenance
+import dev.spool.storage.CheckpointMode
+import dev.spool.engine.ThrottledCount
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe

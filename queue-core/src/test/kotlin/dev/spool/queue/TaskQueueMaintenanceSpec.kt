@@ -1,5 +1,7 @@
 package dev.spool.queue
 
+import dev.spool.maintenance.Maintenance
+import dev.spool.storage.CheckpointMode
 import dev.spool.tasks.TaskFilter
 import dev.spool.tasks.TaskQueue
 import io.kotest.assertions.throwables.shouldThrow

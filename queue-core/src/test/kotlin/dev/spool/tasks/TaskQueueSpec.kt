@@ -1,7 +1,7 @@
 package dev.spool.tasks
 
 import dev.spool.queue.OfflineQueue
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty

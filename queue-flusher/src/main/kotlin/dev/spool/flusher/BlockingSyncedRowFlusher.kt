@@ -1,7 +1,7 @@
 package dev.spool.flusher
 
 import dev.spool.queue.BatchEventResult
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.QueuedEvent
 import kotlinx.coroutines.runBlocking
 import java.io.IOException

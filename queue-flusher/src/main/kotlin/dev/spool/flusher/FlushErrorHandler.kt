@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory
 public fun interface FlushErrorHandler {
     /**
      * Called with the exception of one failed background flush: a
-     * [dev.spool.queue.QueueStorageException] if the delete could not be committed, an
+     * [dev.spool.storage.QueueStorageException] if the delete could not be committed, an
      * [IllegalStateException] if the queue was closed.
      */
     public fun onError(error: Throwable)

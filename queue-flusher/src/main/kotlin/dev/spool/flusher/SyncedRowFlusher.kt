@@ -5,7 +5,7 @@ import dev.spool.flusher.internal.FlushLoop
 import dev.spool.queue.BatchEventResult
 import dev.spool.queue.BlockingOfflineQueue
 import dev.spool.queue.OfflineQueue
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.QueuedEvent
 import dev.spool.queue.SyncStatus
 import kotlinx.coroutines.CancellationException

@@ -2,7 +2,7 @@ package dev.spool.flusher
 
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize

@@ -1,5 +1,7 @@
 package dev.spool.queue.internal
 
+import dev.spool.engine.LogEvents
+import dev.spool.engine.ThrottledCount
 import org.slf4j.Logger
 
 /**

@@ -1,5 +1,25 @@
 package dev.spool.queue.internal
 
+import dev.spool.engine.BackgroundCheckpointer
+import dev.spool.engine.BareCommand
+import dev.spool.engine.CommandRejected
+import dev.spool.engine.EngineListeners
+import dev.spool.engine.LogEvents
+import dev.spool.engine.MaintenanceHost
+import dev.spool.engine.OpenFiles
+import dev.spool.engine.ReadConnection
+import dev.spool.engine.ThrottledCount
+import dev.spool.engine.TransactionHooks
+import dev.spool.engine.WalPolicy
+import dev.spool.engine.WriteCommand
+import dev.spool.engine.WriteEngine
+import dev.spool.engine.checkIsSqliteFile
+import dev.spool.engine.execute
+import dev.spool.engine.integrityProblems
+import dev.spool.engine.openConnection
+import dev.spool.engine.query
+import dev.spool.engine.recording
+import dev.spool.engine.storageError
 import dev.spool.queue.AsyncOfflineQueue
 import dev.spool.queue.BatchEventResult
 import dev.spool.queue.BlockingOfflineQueue
@@ -12,7 +32,7 @@ import dev.spool.queue.OfflineQueueFullException
 import dev.spool.queue.QueueConfig
 import dev.spool.queue.QueueEvent
 import dev.spool.queue.QueueStats
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.QueuedEvent
 import dev.spool.queue.SyncStatus
 import java.nio.file.Files

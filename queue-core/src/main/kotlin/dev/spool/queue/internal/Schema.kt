@@ -1,6 +1,9 @@
 package dev.spool.queue.internal
 
-import dev.spool.queue.QueueStorageException
+import dev.spool.engine.execute
+import dev.spool.engine.longPragma
+import dev.spool.engine.query
+import dev.spool.storage.QueueStorageException
 import java.sql.Connection
 
 /**

@@ -1,9 +1,9 @@
 package dev.spool.queue.micrometer
 
 import dev.spool.queue.OfflineQueue
-import dev.spool.queue.internal.EngineListener
+import dev.spool.engine.EngineListener
 import dev.spool.queue.internal.RealOfflineQueue
-import dev.spool.queue.internal.walSize
+import dev.spool.engine.walSize
 import io.micrometer.core.instrument.DistributionSummary
 import io.micrometer.core.instrument.Gauge
 import io.micrometer.core.instrument.MeterRegistry

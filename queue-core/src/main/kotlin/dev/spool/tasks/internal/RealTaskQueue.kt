@@ -1,16 +1,16 @@
 package dev.spool.tasks.internal
 
-import dev.spool.queue.QueueStorageException
-import dev.spool.queue.internal.BareCommand
-import dev.spool.queue.internal.MaintenanceHost
-import dev.spool.queue.internal.OpenFiles
-import dev.spool.queue.internal.ReadConnection
-import dev.spool.queue.internal.TransactionHooks
-import dev.spool.queue.internal.WriteCommand
-import dev.spool.queue.internal.WriteEngine
-import dev.spool.queue.internal.checkIsSqliteFile
-import dev.spool.queue.internal.openConnection
-import dev.spool.queue.internal.storageError
+import dev.spool.storage.QueueStorageException
+import dev.spool.engine.BareCommand
+import dev.spool.engine.MaintenanceHost
+import dev.spool.engine.OpenFiles
+import dev.spool.engine.ReadConnection
+import dev.spool.engine.TransactionHooks
+import dev.spool.engine.WriteCommand
+import dev.spool.engine.WriteEngine
+import dev.spool.engine.checkIsSqliteFile
+import dev.spool.engine.openConnection
+import dev.spool.engine.storageError
 import dev.spool.tasks.AckResult
 import dev.spool.tasks.AsyncTaskQueue
 import dev.spool.tasks.BlockingTaskQueue
@@ -375,7 +375,7 @@ internal class RealTaskQueue private constructor(
 
     override fun async(): AsyncTaskQueue = AsyncTaskQueue(this)
 
-    // ---- MaintenanceHost: dev.spool.queue.Maintenance works on task-queue files too ----
+    // ---- MaintenanceHost: dev.spool.maintenance.Maintenance works on task-queue files too ----
 
     private val fileKey = OpenFiles.key(path).also(OpenFiles::acquire)
     private val released = java.util.concurrent.atomic.AtomicBoolean(false)

@@ -1,9 +1,9 @@
 package dev.spool.tasks.internal
 
-import dev.spool.queue.QueueStorageException
-import dev.spool.queue.internal.execute
-import dev.spool.queue.internal.longPragma
-import dev.spool.queue.internal.query
+import dev.spool.storage.QueueStorageException
+import dev.spool.engine.execute
+import dev.spool.engine.longPragma
+import dev.spool.engine.query
 import dev.spool.tasks.TaskState
 import java.sql.Connection
 

@@ -1,5 +1,7 @@
 package dev.spool.queue.internal
 
+import dev.spool.engine.checkpoint
+import dev.spool.engine.longPragma
 import dev.spool.queue.QueueConfig
 import dev.spool.queue.QueueEvent
 import dev.spool.queue.tempDb
@@ -34,11 +36,11 @@ class CheckpointCollisionSpec : FunSpec({
         val path = tempDb()
         // No busy timeout: SQLite answers a colliding checkpoint with SQLITE_BUSY at once.
         RealOfflineQueue.open(path, QueueConfig(busyTimeout = kotlin.time.Duration.ZERO)).use { q ->
-            val maintenance = dev.spool.queue.Maintenance.of(q)
+            val maintenance = dev.spool.maintenance.Maintenance.of(q)
             val payload = """{"blob":"${"x".repeat(16 * 1024)}"}"""
             val incomplete = (0 until 150).count { round ->
                 repeat(4) { q.queueEvent(QueueEvent("e$round-$it", "blob", payload)) }
-                !maintenance.checkpoint(dev.spool.queue.CheckpointMode.TRUNCATE).completed
+                !maintenance.checkpoint(dev.spool.storage.CheckpointMode.TRUNCATE).completed
             }
             incomplete shouldBe 0
         }

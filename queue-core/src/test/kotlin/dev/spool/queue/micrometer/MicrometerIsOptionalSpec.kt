@@ -18,8 +18,8 @@ class MicrometerIsOptionalSpec : FunSpec({
 
             val offlineQueue = loader.loadClass("dev.spool.queue.OfflineQueue")
             val queueEvent = loader.loadClass("dev.spool.queue.QueueEvent")
-            val maintenance = loader.loadClass("dev.spool.queue.Maintenance")
-            val checkpointMode = loader.loadClass("dev.spool.queue.CheckpointMode")
+            val maintenance = loader.loadClass("dev.spool.maintenance.Maintenance")
+            val checkpointMode = loader.loadClass("dev.spool.storage.CheckpointMode")
             val path = tempDb()
 
             val queue = offlineQueue.getMethod("openBlocking", Path::class.java).invoke(null, path) as AutoCloseable

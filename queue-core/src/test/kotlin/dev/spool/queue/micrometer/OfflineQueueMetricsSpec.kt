@@ -1,7 +1,7 @@
 package dev.spool.queue.micrometer
 
-import dev.spool.queue.CheckpointMode
-import dev.spool.queue.Maintenance
+import dev.spool.storage.CheckpointMode
+import dev.spool.maintenance.Maintenance
 import dev.spool.queue.QueueConfig
 import dev.spool.queue.event
 import dev.spool.queue.withQueue

@@ -20,7 +20,7 @@ public interface Acknowledger {
      *
      * @param uploaded the events as read for the upload, so a deletion can be pinned to the
      *   content that was uploaded (see [SyncedRowFlusher.processBatchResults]).
-     * @throws dev.spool.queue.QueueStorageException if the queue cannot be written.
+     * @throws dev.spool.storage.QueueStorageException if the queue cannot be written.
      * @throws IllegalStateException if the queue or the flusher is closed.
      */
     public suspend fun processBatchResults(results: Collection<BatchEventResult>, uploaded: Collection<QueuedEvent>)
@@ -29,7 +29,7 @@ public interface Acknowledger {
      * Applies every deletion recorded so far, so the queue's size counts only unsynced rows.
      * A no-op when deletions are applied at once.
      *
-     * @throws dev.spool.queue.QueueStorageException if the queue cannot be written.
+     * @throws dev.spool.storage.QueueStorageException if the queue cannot be written.
      * @throws IllegalStateException if the queue or the flusher is closed.
      */
     public suspend fun flush()

@@ -27,7 +27,7 @@ public class EventEmitter(
      * Records an event of [type] with [properties] as its payload.
      *
      * @throws dev.spool.queue.InvalidEventException if [type] is blank or the payload is too large.
-     * @throws dev.spool.queue.QueueStorageException if the write fails.
+     * @throws dev.spool.storage.QueueStorageException if the write fails.
      * @throws IllegalStateException if the queue is closed.
      */
     public suspend fun track(type: String, properties: JsonObject = EMPTY, eventId: String = newId()): EnqueueResult =
@@ -38,7 +38,7 @@ public class EventEmitter(
      * waiting in the queue ([dev.spool.queue.EnqueueOutcome.COALESCED]).
      *
      * @throws dev.spool.queue.InvalidEventException if [screenId] is blank or the payload is too large.
-     * @throws dev.spool.queue.QueueStorageException if the write fails.
+     * @throws dev.spool.storage.QueueStorageException if the write fails.
      * @throws IllegalStateException if the queue is closed.
      */
     public suspend fun screenState(screenId: String, state: JsonObject, eventId: String = newId()): EnqueueResult {

@@ -2,7 +2,7 @@ package dev.spool.samples.client
 
 import dev.spool.queue.BatchEventResult
 import dev.spool.queue.OfflineQueue
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.QueuedEvent
 import dev.spool.queue.SyncStatus
 import dev.spool.samples.Wire
@@ -105,7 +105,7 @@ public class SyncWorker(
     /**
      * Uploads one batch of the oldest events and applies the verdicts; see the class description.
      *
-     * @throws dev.spool.queue.QueueStorageException if the queue cannot be read or written.
+     * @throws dev.spool.storage.QueueStorageException if the queue cannot be read or written.
      * @throws java.io.IOException if the dead-letter file cannot be written; nothing is deleted.
      * @throws IllegalStateException if the queue is closed.
      */

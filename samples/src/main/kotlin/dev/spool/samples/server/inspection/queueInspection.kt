@@ -1,6 +1,6 @@
 package dev.spool.samples.server.inspection
 
-import dev.spool.queue.Maintenance
+import dev.spool.maintenance.Maintenance
 import dev.spool.queue.OfflineQueue
 import dev.spool.tasks.TaskFilter
 import dev.spool.tasks.TaskId

@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 /**
  * Instrumentation seen from inside the engine, for the optional Micrometer binder

@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 import java.nio.file.Path
 import java.sql.Connection

@@ -1,4 +1,4 @@
-package dev.spool.queue
+package dev.spool.storage
 
 /**
  * What one WAL checkpoint did, from [Maintenance.checkpoint].

@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.runBlocking
@@ -32,7 +32,7 @@ internal class ReadConnection(
     private val lock = Mutex()
 
     /**
-     * Runs [block] in a read transaction. Driver errors become [dev.spool.queue.QueueStorageException].
+     * Runs [block] in a read transaction. Driver errors become [dev.spool.storage.QueueStorageException].
      *
      * @throws IllegalStateException if the queue is closed.
      */

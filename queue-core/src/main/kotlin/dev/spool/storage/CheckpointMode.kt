@@ -1,4 +1,4 @@
-package dev.spool.queue
+package dev.spool.storage
 
 /**
  * How hard [Maintenance.checkpoint] works to move the WAL's pages into the database file; the

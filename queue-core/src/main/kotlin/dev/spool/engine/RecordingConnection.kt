@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 import java.lang.reflect.InvocationHandler
 import java.lang.reflect.InvocationTargetException

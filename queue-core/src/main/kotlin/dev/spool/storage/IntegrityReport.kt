@@ -1,4 +1,4 @@
-package dev.spool.queue
+package dev.spool.storage
 
 /**
  * The verdict of SQLite's `PRAGMA integrity_check`, from [Maintenance.integrityCheck].

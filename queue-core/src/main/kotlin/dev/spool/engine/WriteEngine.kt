@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.CompletableDeferred

@@ -1,7 +1,7 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
-import dev.spool.queue.Durability
-import dev.spool.queue.QueueStorageException
+import dev.spool.storage.Durability
+import dev.spool.storage.QueueStorageException
 import org.sqlite.SQLiteConfig
 import org.sqlite.SQLiteException
 import java.nio.file.Files

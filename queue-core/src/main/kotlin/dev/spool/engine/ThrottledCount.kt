@@ -1,4 +1,4 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
 /**
  * Sums occurrences of something worth a warning and says when to log: the first at once, later

@@ -1,4 +1,4 @@
-package dev.spool.queue
+package dev.spool.storage
 
 /** How hard a commit works to reach the disk before the caller resumes. */
 public enum class Durability {

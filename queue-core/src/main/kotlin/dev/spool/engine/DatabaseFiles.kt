@@ -1,10 +1,9 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
-import dev.spool.queue.CheckpointMode
-import dev.spool.queue.CheckpointResult
-import dev.spool.queue.Durability
-import dev.spool.queue.QueueStorageException
-import dev.spool.tasks.internal.TaskSchema
+import dev.spool.storage.CheckpointMode
+import dev.spool.storage.CheckpointResult
+import dev.spool.storage.Durability
+import dev.spool.storage.QueueStorageException
 import org.sqlite.SQLiteConnection
 import java.io.File
 import java.nio.file.Files
@@ -76,7 +75,12 @@ internal fun onlineBackup(source: Path, target: Path, busyTimeout: Duration) {
  * Replaces the content of the database at [target] with the backup at [backup], through SQLite
  * (the backup API writing into [target] under its locks), after checking the backup.
  */
-internal fun restoreDatabase(backup: Path, target: Path, busyTimeout: Duration) {
+internal fun restoreDatabase(
+    backup: Path,
+    target: Path,
+    busyTimeout: Duration,
+    schemas: List<SchemaVersions>,
+) {
     val source = backup.toAbsolutePath().normalize()
     if (!Files.isRegularFile(source) || Files.size(source) == 0L) {
         throw QueueStorageException("$source is not a backup: no such file, or empty")
@@ -89,12 +93,10 @@ internal fun restoreDatabase(backup: Path, target: Path, busyTimeout: Duration) 
         if (problems.isNotEmpty()) {
             throw QueueStorageException("The backup $source failed its integrity check: ${problems.take(5)}; nothing restored")
         }
-        // Offline-queue versions count from 0, task-queue versions from TaskSchema.VERSION_BASE.
-        val understood = version <= Schema.CURRENT || version in TaskSchema.VERSION_BASE..TaskSchema.CURRENT
-        if (!understood) {
+        if (schemas.none { version in it.versions }) {
             throw QueueStorageException(
                 "The backup $source has schema version $version, which this Spool does not understand " +
-                    "(offline queue ${Schema.CURRENT}, task queue ${TaskSchema.CURRENT})",
+                    "(${schemas.joinToString { "${it.kind} ${it.versions.last}" }})",
             )
         }
         val destination = target.toAbsolutePath().normalize()
@@ -110,6 +112,9 @@ internal fun restoreDatabase(backup: Path, target: Path, busyTimeout: Duration) 
         throw storageError(target, "restore", e)
     }
 }
+
+/** The `user_version` values a kind of Spool file may carry, for [restoreDatabase]'s check. */
+internal class SchemaVersions(val kind: String, val versions: IntRange)
 
 /** Deletes [database] and its `-wal`, `-shm` and `-journal` companions, ignoring failures. */
 internal fun deleteDatabaseFiles(database: Path) {

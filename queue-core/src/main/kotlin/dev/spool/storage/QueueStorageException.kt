@@ -1,4 +1,4 @@
-package dev.spool.queue
+package dev.spool.storage
 
 import java.io.IOException
 

@@ -1,5 +1,8 @@
-package dev.spool.queue
+package dev.spool.maintenance
 
+import dev.spool.storage.CheckpointMode
+import dev.spool.storage.CheckpointResult
+import dev.spool.storage.IntegrityReport
 import kotlinx.coroutines.runBlocking
 import java.io.IOException
 import java.io.InterruptedIOException

@@ -1,7 +1,7 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
-import dev.spool.queue.CheckpointMode
-import dev.spool.queue.Durability
+import dev.spool.storage.CheckpointMode
+import dev.spool.storage.Durability
 import org.slf4j.Logger
 import java.nio.file.Path
 import java.sql.Connection

@@ -1,19 +1,28 @@
-package dev.spool.queue
+package dev.spool.maintenance
 
-import dev.spool.queue.internal.LogEvents
+import dev.spool.queue.OfflineQueue
+import dev.spool.storage.CheckpointMode
+import dev.spool.storage.CheckpointResult
+import dev.spool.storage.Durability
+import dev.spool.storage.IntegrityReport
+import dev.spool.storage.QueueStorageException
+import dev.spool.engine.LogEvents
 import dev.spool.tasks.TaskQueue
-import dev.spool.queue.internal.MaintenanceHost
-import dev.spool.queue.internal.OpenFiles
-import dev.spool.queue.internal.checkpoint
-import dev.spool.queue.internal.databaseBytes
-import dev.spool.queue.internal.execute
-import dev.spool.queue.internal.integrityProblems
-import dev.spool.queue.internal.longPragma
-import dev.spool.queue.internal.onlineBackup
-import dev.spool.queue.internal.openConnection
-import dev.spool.queue.internal.restoreDatabase
-import dev.spool.queue.internal.storageError
-import dev.spool.queue.internal.walSize
+import dev.spool.engine.MaintenanceHost
+import dev.spool.engine.OpenFiles
+import dev.spool.engine.checkpoint
+import dev.spool.engine.databaseBytes
+import dev.spool.engine.execute
+import dev.spool.engine.integrityProblems
+import dev.spool.engine.longPragma
+import dev.spool.engine.onlineBackup
+import dev.spool.engine.openConnection
+import dev.spool.engine.restoreDatabase
+import dev.spool.engine.SchemaVersions
+import dev.spool.queue.internal.Schema
+import dev.spool.tasks.internal.TaskSchema
+import dev.spool.engine.storageError
+import dev.spool.engine.walSize
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.slf4j.LoggerFactory
@@ -237,6 +246,10 @@ public class Maintenance internal constructor(
     public companion object {
         private val logger = LoggerFactory.getLogger(OfflineQueue::class.java)
         private val UNSAFE_NAME_CHARS = Regex("[^A-Za-z0-9._-]")
+        private val KNOWN_SCHEMAS = listOf(
+            SchemaVersions("offline queue", 0..Schema.CURRENT),
+            SchemaVersions("task queue", TaskSchema.VERSION_BASE..TaskSchema.CURRENT),
+        )
         private val STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC)
 
         /**
@@ -292,7 +305,7 @@ public class Maintenance internal constructor(
         @JvmStatic
         @Throws(IOException::class)
         public fun restore(backup: Path, target: Path) {
-            OpenFiles.exclusively(OpenFiles.key(target)) { restoreDatabase(backup, target, 5.seconds) }
+            OpenFiles.exclusively(OpenFiles.key(target)) { restoreDatabase(backup, target, 5.seconds, KNOWN_SCHEMAS) }
         }
     }
 }

@@ -1,6 +1,6 @@
-package dev.spool.queue.internal
+package dev.spool.engine
 
-import dev.spool.queue.CheckpointMode
+import dev.spool.storage.CheckpointMode
 import org.slf4j.Logger
 import java.nio.file.Path
 import java.sql.Connection
