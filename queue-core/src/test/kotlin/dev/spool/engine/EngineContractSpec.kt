@@ -130,17 +130,32 @@ abstract class EngineContractSpec(kind: ContractKind) : FunSpec({
         q.write(1)
         q.maintenance.backup(backup)
         q.write(2)
-        val closer = CompletableFuture<Boolean>()
-        thread(name = "closer") {
-            try {
-                Thread.currentThread().interrupt()
-                q.close()
-                closer.complete(Thread.currentThread().isInterrupted)
-            } catch (t: Throwable) {
-                closer.completeExceptionally(t)
+        // The writer is busy when close starts, so close really has to wait for it.
+        val inWriter = CountDownLatch(1)
+        val release = CountDownLatch(1)
+        coroutineScope {
+            val busy = launch(Dispatchers.IO) {
+                host(q).onWriterBare {
+                    inWriter.countDown()
+                    check(release.await(60, TimeUnit.SECONDS)) { "never released" }
+                }
             }
+            runInterruptible(Dispatchers.IO) { check(inWriter.await(60, TimeUnit.SECONDS)) }
+            val closer = CompletableFuture<Boolean>()
+            thread(name = "closer") {
+                try {
+                    Thread.currentThread().interrupt()
+                    q.close()
+                    closer.complete(Thread.currentThread().isInterrupted)
+                } catch (t: Throwable) {
+                    closer.completeExceptionally(t)
+                }
+            }
+            awaitCondition("close started") { runCatching { host(q).checkOpen() }.isFailure }
+            release.countDown()
+            closer.get(60, TimeUnit.SECONDS) shouldBe true
+            busy.join()
         }
-        closer.get(60, TimeUnit.SECONDS) shouldBe true
         awaitCondition("the writer and checkpointer threads ended") {
             !threadAlive("spool-writer-interrupted") && !threadAlive("spool-checkpointer-interrupted")
         }
