@@ -239,6 +239,7 @@ internal class RealOfflineQueue private constructor(
 
     override suspend fun drainToFile(path: Path): Int {
         engine.checkOpen()
+        OpenFiles.requireNotOpen(path, "path")
         return engine.submit(Drain(path))
     }
 
