@@ -32,6 +32,8 @@ import kotlin.time.toKotlinDuration
  * @property readDispatcher where reads run their blocking JDBC calls.
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [TaskQueue.close].
+ * @property maxPayloadBytes the largest task payload [TaskQueue.enqueue] accepts, in UTF-8 bytes
+ *   (1 MiB by default, as [dev.spool.queue.QueueConfig.maxPayloadBytes]).
  * @throws IllegalArgumentException if a size is not positive, a duration is not positive, or a
  *   type in [retryPolicies] is blank.
  */
@@ -49,6 +51,7 @@ public class TaskQueueConfig(
     public val random: Random = Random.Default,
     public val readDispatcher: CoroutineDispatcher = Dispatchers.IO,
     public val writerDispatcher: CoroutineDispatcher? = null,
+    public val maxPayloadBytes: Int = 1_048_576,
 ) {
     init {
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
@@ -58,6 +61,7 @@ public class TaskQueueConfig(
         require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
         require(name.isNotBlank()) { "name must not be blank" }
+        require(maxPayloadBytes >= 1) { "maxPayloadBytes must be at least 1, was $maxPayloadBytes" }
     }
 
     /** The retry policy for tasks of [type]. */
@@ -66,7 +70,8 @@ public class TaskQueueConfig(
     override fun toString(): String =
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
             "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, durability=$durability, " +
-            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout)"
+            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout, " +
+            "maxPayloadBytes=$maxPayloadBytes)"
 
     /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
     public class Builder internal constructor() {
@@ -79,6 +84,7 @@ public class TaskQueueConfig(
         private var busyTimeout = defaults.busyTimeout
         private var name = defaults.name
         private var clock = defaults.clock
+        private var maxPayloadBytes = defaults.maxPayloadBytes
 
         /** Sets [TaskQueueConfig.retryPolicy]. */
         public fun retryPolicy(value: RetryPolicy): Builder = apply { retryPolicy = value }
@@ -105,6 +111,9 @@ public class TaskQueueConfig(
         /** Sets [TaskQueueConfig.clock]. */
         public fun clock(value: Clock): Builder = apply { clock = value }
 
+        /** Sets [TaskQueueConfig.maxPayloadBytes]. */
+        public fun maxPayloadBytes(value: Int): Builder = apply { maxPayloadBytes = value }
+
         /**
          * The configuration.
          *
@@ -119,6 +128,7 @@ public class TaskQueueConfig(
             busyTimeout = busyTimeout,
             name = name,
             clock = clock,
+            maxPayloadBytes = maxPayloadBytes,
         )
     }
 
