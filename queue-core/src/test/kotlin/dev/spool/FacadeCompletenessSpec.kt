@@ -176,9 +176,10 @@ class FacadeCompletenessSpec : FunSpec({
             val properties = config.declaredMethods
                 .filter { Modifier.isPublic(it.modifiers) && !Modifier.isStatic(it.modifiers) && it.parameterCount == 0 }
                 .mapNotNull { m ->
+                    val name = m.name.substringBefore('-') // getters of value-class properties are mangled
                     when {
-                        m.name.startsWith("get") && m.name.length > 3 -> m.name.removePrefix("get")
-                        m.name.startsWith("is") && m.name.length > 2 && m.returnType == Boolean::class.javaPrimitiveType -> m.name.removePrefix("is")
+                        name.startsWith("get") && name.length > 3 -> name.removePrefix("get")
+                        name.startsWith("is") && name.length > 2 && m.returnType == Boolean::class.javaPrimitiveType -> name.removePrefix("is")
                         else -> null
                     }?.replaceFirstChar { it.lowercase() }
                 }

@@ -25,8 +25,8 @@ class TaskLimitsSpec : FunSpec({
 
     test("a payload is limited in UTF-8 bytes by maxPayloadBytes, not in characters") {
         withTasks(TaskQueueConfig(maxPayloadBytes = 16)) { q ->
-            q.enqueue("t", """{"s":"0123456"}""") // 16 bytes
-            refused("payload") { q.enqueue("t", """{"s":"ééééééé"}""") } // 15 characters, 23 bytes
+            q.enqueue("t", """{"s":"01234567"}""") // 16 bytes
+            refused("payload") { q.enqueue("t", """{"s":"éééééé"}""") } // 14 characters, 20 bytes
             q.stats().count(TaskState.QUEUED) shouldBe 1
         }
         TaskQueueConfig().maxPayloadBytes shouldBe 1_048_576
