@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jetbrains.kotlin.abi.tools.AbiFilters;
@@ -24,6 +25,9 @@ import org.jetbrains.kotlin.abi.tools.AbiTools;
  * which Spool's API does not use.
  */
 public final class ApiCheck {
+    /** A member named component1 or copy; value-class mangling adds "-hash", defaults "$default". */
+    private static final Pattern DATA_COMPONENT = Pattern.compile(" component1(-[^ ]*)? \\(");
+    private static final Pattern DATA_COPY = Pattern.compile(" copy(-[^ ]*|\\$default)? \\(");
     private static final String UPDATE = "mvn -B -DskipTests -Dspool.api.update=true verify";
 
     private ApiCheck() {
@@ -86,9 +90,9 @@ public final class ApiCheck {
                 current = line.trim();
                 component = false;
                 copy = false;
-            } else if (line.contains(" component1 (")) {
+            } else if (DATA_COMPONENT.matcher(line).find()) {
                 component = true;
-            } else if (line.contains(" copy (") || line.contains(" copy$default (")) {
+            } else if (DATA_COPY.matcher(line).find()) {
                 copy = true;
             }
             if (current != null && component && copy && !found.contains(current)) {
