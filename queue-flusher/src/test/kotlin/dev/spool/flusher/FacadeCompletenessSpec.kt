@@ -33,7 +33,7 @@ class FacadeCompletenessSpec : FunSpec({
     test("every FlusherConfig property has a Java builder setter") {
         val properties = FlusherConfig::class.java.declaredMethods
             .filter { Modifier.isPublic(it.modifiers) && !Modifier.isStatic(it.modifiers) && it.parameterCount == 0 && it.name.startsWith("get") }
-            .map { it.name.removePrefix("get").replaceFirstChar(Char::lowercase) }
+            .map { it.name.substringBefore('-').removePrefix("get").replaceFirstChar(Char::lowercase) } // Duration getters are mangled
         properties.shouldContainAll("maxBatch", "maxDelay", "errorHandler")
         val setters = FlusherConfig.Builder::class.java.methods.filter { it.parameterCount == 1 }.map { it.name }
         (properties - setters.toSet()).shouldBeEmpty()
