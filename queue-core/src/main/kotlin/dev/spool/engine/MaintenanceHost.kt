@@ -6,7 +6,7 @@ import kotlin.time.Duration
 
 /**
  * What `Maintenance` needs from a Spool component that owns a database file and its single
- * writer. [RealOfflineQueue] implements it; another component with its own writer can too.
+ * writer. [RealOfflineQueue][dev.spool.queue.internal.RealOfflineQueue] implements it; another component with its own writer can too.
  */
 internal interface MaintenanceHost {
     /** The database file, absolute. */

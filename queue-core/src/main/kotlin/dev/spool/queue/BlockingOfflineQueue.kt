@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.storage.QueueStorageException
 import kotlinx.coroutines.runBlocking
 import java.io.IOException
 import java.io.InterruptedIOException
