@@ -1,6 +1,7 @@
 package dev.spool.maintenance
 
 import dev.spool.queue.OfflineQueue
+import dev.spool.queue.QueueConfig
 import dev.spool.storage.CheckpointMode
 import dev.spool.storage.CheckpointResult
 import dev.spool.storage.Durability

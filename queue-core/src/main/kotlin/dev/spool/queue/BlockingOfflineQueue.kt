@@ -1,6 +1,7 @@
 package dev.spool.queue
 
 import dev.spool.engine.awaitBlocking
+import dev.spool.storage.QueueStorageException
 import kotlinx.coroutines.runBlocking
 import java.io.IOException
 import java.io.InterruptedIOException

@@ -1,5 +1,7 @@
 package dev.spool.queue
 
+import dev.spool.storage.Durability
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.internal.RealOfflineQueue
 import kotlinx.coroutines.flow.StateFlow
 import java.io.IOException
