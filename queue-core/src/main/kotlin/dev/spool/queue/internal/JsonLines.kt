@@ -1,6 +1,7 @@
 package dev.spool.queue.internal
 
 import dev.spool.queue.InvalidEventException
+import dev.spool.queue.JsonLinesWriter
 import dev.spool.queue.QueueEvent
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonNull
@@ -26,22 +27,16 @@ import java.sql.ResultSet
 internal class ExportedRow(val event: QueueEvent, val timestamp: Long, val retryCount: Int)
 
 /** Writes one row of [rs] (columns as in [RealOfflineQueue.EXPORT_COLUMNS]) as a JSON line. */
-internal fun BufferedWriter.writeJsonLine(rs: ResultSet) {
-    write("{\"event_id\":")
-    write(JsonPrimitive(rs.getString(1)).toString())
-    write(",\"event_type\":")
-    write(JsonPrimitive(rs.getString(2)).toString())
-    write(",\"project_id\":")
-    write(JsonPrimitive(rs.getString(4)).toString())
-    write(",\"coalesce_key\":")
-    write(JsonPrimitive(rs.getString(5)).toString())
-    write(",\"timestamp\":")
-    write(rs.getLong(6).toString())
-    write(",\"retry_count\":")
-    write(rs.getInt(7).toString())
-    write(",\"payload\":")
-    write(rs.getString(3))
-    write("}\n")
+internal fun JsonLinesWriter.writeRow(rs: ResultSet) {
+    write(
+        eventId = rs.getString(1),
+        eventType = rs.getString(2),
+        payload = rs.getString(3),
+        projectId = rs.getString(4),
+        coalesceKey = rs.getString(5),
+        timestampMillis = rs.getLong(6),
+        retryCount = rs.getInt(7),
+    )
 }
 
 /**

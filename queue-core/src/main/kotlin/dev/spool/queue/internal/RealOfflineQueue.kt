@@ -27,6 +27,7 @@ import dev.spool.queue.DeferredSync
 import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.EnqueueResult
 import dev.spool.queue.InvalidEventException
+import dev.spool.queue.JsonLinesWriter
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.OfflineQueueFullException
 import dev.spool.queue.QueueConfig
@@ -561,10 +562,11 @@ internal class RealOfflineQueue private constructor(
             // Holding the write lock: the rows exported are exactly the rows the DELETE removes.
             val exported = try {
                 writeAtomically(target) { writer ->
+                    val lines = JsonLinesWriter(writer)
                     var rows = 0
                     connection.query("SELECT $EXPORT_COLUMNS FROM queue ORDER BY timestamp, id") { rs ->
                         while (rs.next()) {
-                            writer.writeJsonLine(rs)
+                            lines.writeRow(rs)
                             rows++
                         }
                     }
