@@ -200,7 +200,13 @@ public class OfflineSync @JvmOverloads constructor(
                 val more = requests.tryReceive().getOrNull() ?: break
                 more.waiter?.let(waiters::add)
             }
-            val tally = flush(acks)
+            val tally = try {
+                flush(acks)
+            } catch (t: Throwable) {
+                val error = if (t is CancellationException) stopped() else t
+                waiters.forEach { it.completeExceptionally(error) }
+                throw t
+            }
             val failure = tally.failure
             if (failure != null) {
                 failures++
