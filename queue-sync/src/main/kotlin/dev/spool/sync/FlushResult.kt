@@ -1,6 +1,7 @@
 package dev.spool.sync
 
 import kotlin.time.Duration
+import kotlin.time.toJavaDuration
 
 /**
  * What one flush did, as [OfflineSync.flushNow] returns it: a value, whether the flush drained the
@@ -28,6 +29,9 @@ public class FlushResult internal constructor(
     public val deadLettered: Int,
     public val requests: Int,
 ) {
+    /** [retryIn] as a [java.time.Duration], for Java callers; null if the flush did not fail. */
+    public val javaRetryIn: java.time.Duration? get() = retryIn?.toJavaDuration()
+
     override fun toString(): String =
         "FlushResult(drained=$drained, failure=$failure, retryIn=$retryIn, uploaded=$uploaded, duplicates=$duplicates, " +
             "rejected=$rejected, deadLettered=$deadLettered, requests=$requests)"
