@@ -68,8 +68,10 @@ class QueueBehaviourSpec : FunSpec({
         }
     }
 
-    test("a duplicate eventId replaces payload in place, keeping its position and retry count") {
-        withQueue { q ->
+    test("a duplicate eventId rewrites its row with the new payload and timestamp, so it moves to the back, and keeps its retry count") {
+        // A clock that ticks on every read: the replacement's timestamp is strictly newer than e2's.
+        val ticks = java.util.concurrent.atomic.AtomicLong(1_000_000)
+        dev.spool.queue.internal.RealOfflineQueue.open(tempDb(), QueueConfig(), clock = { ticks.incrementAndGet() }).use { q ->
             q.queueEvent(event(1))
             q.queueEvent(event(2))
             q.incrementRetry(listOf("e1"))
@@ -77,9 +79,10 @@ class QueueBehaviourSpec : FunSpec({
             result shouldBe EnqueueResult(EnqueueOutcome.REPLACED, evicted = 0)
             q.size() shouldBe 2
             q.sizeFromDisk() shouldBe 2
-            val first = q.peek().first { it.eventId == "e1" }
-            first.payload shouldBe """{"n":"new"}"""
-            first.retryCount shouldBe 1
+            val rows = q.peek()
+            rows.map { it.eventId } shouldContainExactly listOf("e2", "e1")
+            rows[1].payload shouldBe """{"n":"new"}"""
+            rows[1].retryCount shouldBe 1
         }
     }
 

@@ -22,20 +22,24 @@ import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.StandardOpenOption
 import java.sql.ResultSet
+import org.jetbrains.exposed.v1.core.Column
 
 /** One exported row, as read back by [readJsonLines]. */
 internal class ExportedRow(val event: QueueEvent, val timestamp: Long, val retryCount: Int)
 
-/** Writes one row of [rs] (columns as in [RealOfflineQueue.EXPORT_COLUMNS]) as a JSON line. */
+/**
+ * Writes the current row of [rs] (a result of [EXPORT_QUERY]) as one JSON line through the public
+ * [JsonLinesWriter], reading the columns by their [QueueTable] names.
+ */
 internal fun JsonLinesWriter.writeRow(rs: ResultSet) {
     write(
-        eventId = rs.getString(1),
-        eventType = rs.getString(2),
-        payload = rs.getString(3),
-        projectId = rs.getString(4),
-        coalesceKey = rs.getString(5),
-        timestampMillis = rs.getLong(6),
-        retryCount = rs.getInt(7),
+        eventId = rs.getString(QueueTable.eventId.sql),
+        eventType = rs.getString(QueueTable.eventType.sql),
+        payload = rs.getString(QueueTable.payload.sql),
+        projectId = rs.getString(QueueTable.projectId.sql),
+        coalesceKey = rs.getString(QueueTable.coalesceKey.sql),
+        timestampMillis = rs.getLong(QueueTable.timestamp.sql),
+        retryCount = rs.getInt(QueueTable.retryCount.sql),
     )
 }
 
@@ -88,18 +92,21 @@ internal fun readJsonLines(path: Path): List<ExportedRow> {
 private fun parseLine(line: String, number: Int, path: Path): ExportedRow {
     try {
         val json = Json.parseToJsonElement(line).jsonObject
-        fun text(key: String): String? = (json[key] as? JsonPrimitive)?.takeUnless { it is JsonNull }?.contentOrNull
-        val payload = json["payload"] ?: throw IllegalArgumentException("no payload")
+        fun text(column: Column<*>): String? =
+            (json[column.sql] as? JsonPrimitive)?.takeUnless { it is JsonNull }?.contentOrNull
+        fun required(column: Column<*>): String = text(column) ?: throw IllegalArgumentException("no ${column.sql}")
+        val payload = json[QueueTable.payload.sql] ?: throw IllegalArgumentException("no ${QueueTable.payload.sql}")
         return ExportedRow(
             event = QueueEvent(
-                eventId = text("event_id") ?: throw IllegalArgumentException("no event_id"),
-                eventType = text("event_type") ?: throw IllegalArgumentException("no event_type"),
+                eventId = required(QueueTable.eventId),
+                eventType = required(QueueTable.eventType),
                 payload = payload.toString(),
-                projectId = text("project_id"),
-                coalesceKey = text("coalesce_key"),
+                projectId = text(QueueTable.projectId),
+                coalesceKey = text(QueueTable.coalesceKey),
             ),
-            timestamp = json["timestamp"]?.jsonPrimitive?.long ?: throw IllegalArgumentException("no timestamp"),
-            retryCount = (json["retry_count"] as? JsonPrimitive)?.contentOrNull?.toInt() ?: 0,
+            timestamp = json[QueueTable.timestamp.sql]?.jsonPrimitive?.long
+                ?: throw IllegalArgumentException("no ${QueueTable.timestamp.sql}"),
+            retryCount = text(QueueTable.retryCount)?.toInt() ?: 0,
         )
     } catch (e: IllegalArgumentException) {
         throw InvalidEventException("line $number of $path", e.message ?: "malformed", e)
