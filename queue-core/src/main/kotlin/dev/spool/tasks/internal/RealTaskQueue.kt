@@ -12,9 +12,12 @@ import dev.spool.engine.checkIsSqliteFile
 import dev.spool.engine.openConnection
 import dev.spool.engine.storageError
 import dev.spool.tasks.AckResult
-import dev.spool.tasks.AsyncTaskQueue
-import dev.spool.tasks.BlockingTaskQueue
 import dev.spool.tasks.ClaimStrategy
+import dev.spool.tasks.MisfirePolicy
+import dev.spool.tasks.Recurrence
+import dev.spool.tasks.Schedule
+import dev.spool.tasks.TaskLease
+import dev.spool.tasks.UniquePolicy
 import dev.spool.tasks.SweepResult
 import dev.spool.tasks.Task
 import dev.spool.tasks.TaskFilter
@@ -127,6 +130,7 @@ internal class RealTaskQueue private constructor(
         maxAttempts: Int,
         idempotencyKey: String?,
         requires: Set<String>,
+        unique: UniquePolicy,
     ): TaskId {
         validateType(type)
         validatePayload(payload)
@@ -180,21 +184,12 @@ internal class RealTaskQueue private constructor(
         write { statements.upsertWorker(workerId, capabilitiesJson, leaseTtl.inWholeMilliseconds.coerceAtLeast(1), now()) }
     }
 
-    override suspend fun heartbeat(workerId: String): Set<TaskId> {
-        validateWorkerId(workerId)
-        return write {
-            val now = now()
-            val ttl = statements.touchWorker(workerId, now) ?: return@write emptySet()
-            statements.extendLeases(workerId, now, now + ttl)
-        }
+    override suspend fun heartbeat(workerId: String, leases: Collection<TaskLease>): Set<TaskLease> {
+        TODO()
     }
 
-    override suspend fun renew(taskId: TaskId, ttl: Duration, workerId: String?): Boolean {
-        validateTtl("ttl", ttl)
-        return write {
-            val now = now()
-            statements.renew(taskId.value, workerId, now, now + ttl.inWholeMilliseconds.coerceAtLeast(1))
-        }
+    override suspend fun renew(lease: TaskLease, ttl: Duration): AckResult {
+        TODO()
     }
 
     /** The refusal for an ack by [workerId] on [row], or null if it holds a valid lease. Writer thread. */
@@ -205,7 +200,9 @@ internal class RealTaskQueue private constructor(
         else -> null
     }
 
-    override suspend fun complete(taskId: TaskId, workerId: String): AckResult = write {
+    override suspend fun complete(lease: TaskLease): AckResult = write {
+        val taskId = lease.taskId
+        val workerId = lease.workerId
         val now = now()
         val row = statements.lease(taskId.value)
         refusal(row, workerId, now)?.let { return@write it }
@@ -216,8 +213,10 @@ internal class RealTaskQueue private constructor(
         AckResult.COMPLETED
     }
 
-    override suspend fun fail(taskId: TaskId, workerId: String, error: String, retryable: Boolean): AckResult {
+    override suspend fun fail(lease: TaskLease, error: String, retryable: Boolean): AckResult {
         val stored = truncateError(error)
+        val taskId = lease.taskId
+        val workerId = lease.workerId
         return write {
             val now = now()
             val row = statements.lease(taskId.value)
@@ -241,7 +240,9 @@ internal class RealTaskQueue private constructor(
         }
     }
 
-    override suspend fun release(taskId: TaskId, workerId: String): AckResult = write {
+    override suspend fun release(lease: TaskLease): AckResult = write {
+        val taskId = lease.taskId
+        val workerId = lease.workerId
         val now = now()
         val row = statements.lease(taskId.value)
         refusal(row, workerId, now)?.let { return@write it }
@@ -371,9 +372,29 @@ internal class RealTaskQueue private constructor(
 
     // ---- Facades and lifecycle ----
 
-    override fun blocking(): BlockingTaskQueue = BlockingTaskQueue(this)
+    override fun observe(taskId: TaskId): Flow<Task?> = TODO()
 
-    override fun async(): AsyncTaskQueue = AsyncTaskQueue(this)
+    override suspend fun awaitFinal(taskId: TaskId): Task? = TODO()
+
+    override suspend fun schedule(
+        name: String,
+        type: String,
+        payload: String,
+        recurrence: Recurrence,
+        misfire: MisfirePolicy,
+        priority: Int,
+        maxAttempts: Int,
+        requires: Set<String>,
+        startAt: Instant?,
+    ): Schedule = TODO()
+
+    override suspend fun schedules(): List<Schedule> = TODO()
+
+    override suspend fun pauseSchedule(name: String): Boolean = TODO()
+
+    override suspend fun resumeSchedule(name: String): Boolean = TODO()
+
+    override suspend fun deleteSchedule(name: String): Boolean = TODO()
 
     // ---- MaintenanceHost: dev.spool.maintenance.Maintenance works on task-queue files too ----
 

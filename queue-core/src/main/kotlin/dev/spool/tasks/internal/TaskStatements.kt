@@ -302,23 +302,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
             """
         }
 
-        fun ResultSet.toTask(): Task = Task(
-            id = TaskId(getLong("id")),
-            type = getString("type"),
-            payload = getString("payload"),
-            priority = getInt("priority"),
-            state = TaskState.valueOf(getString("state")),
-            attempts = getInt("attempts"),
-            maxAttempts = getInt("max_attempts"),
-            runAfter = Instant.ofEpochMilli(getLong("run_after")),
-            requires = decodeStrings(getString("requires")),
-            idempotencyKey = getString("idempotency_key"),
-            leaseOwner = getString("lease_owner"),
-            leaseExpiresAt = getLong("lease_expires_at").takeUnless { wasNull() }?.let(Instant::ofEpochMilli),
-            lastError = getString("last_error"),
-            createdAt = Instant.ofEpochMilli(getLong("created_at")),
-            updatedAt = Instant.ofEpochMilli(getLong("updated_at")),
-        )
+        fun ResultSet.toTask(): Task = TasksTable.toTask(this)
 
         private fun PreparedStatement.setNullableString(index: Int, value: String?) {
             if (value == null) setNull(index, Types.VARCHAR) else setString(index, value)
