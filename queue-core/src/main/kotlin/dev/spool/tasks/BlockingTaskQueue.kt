@@ -67,6 +67,9 @@ public class BlockingTaskQueue internal constructor(
     /** See [TaskQueue.cancel]. */
     public fun cancel(taskId: Long): Boolean = runBlocking { queue.cancel(TaskId(taskId)) }
 
+    /** See [TaskQueue.requeue]. */
+    public fun requeue(taskId: Long): Boolean = runBlocking { queue.requeue(TaskId(taskId)) }
+
     /** See [TaskQueue.sweep]. */
     public fun sweep(): SweepResult = runBlocking { queue.sweep() }
 

@@ -168,6 +168,31 @@ class TaskQueueSpec : FunSpec({
         shouldThrow<QueueStorageException> { OfflineQueue.open(tasks) }
     }
 
+    test("requeue puts a dead-lettered task back in the queue with fresh attempts, and refuses any other state") {
+        val clock = MutableClock()
+        withTasks(TaskQueueConfig(clock = clock)) { q ->
+            val id = q.enqueue("mail", payload(1), maxAttempts = 1)
+            val other = q.enqueue("mail", payload(2))
+            q.claim("w", types = setOf("mail"), limit = 2).map { it.id } shouldContainExactly listOf(id, other)
+            q.fail(id, "w", "smtp down") shouldBe AckResult.DEAD_LETTERED
+            clock.advance(5.seconds)
+
+            q.requeue(id) shouldBe true
+            val task = q.get(id)!!
+            task.state shouldBe TaskState.QUEUED
+            task.attempts shouldBe 0
+            task.runAfter shouldBe clock.now
+            task.lastError shouldBe "smtp down"
+            q.taskLog(id).last().let { it.from to it.to } shouldBe (TaskState.DEAD_LETTER to TaskState.QUEUED)
+            q.claim("w2").single().id shouldBe id
+
+            q.requeue(id) shouldBe false // leased now
+            q.requeue(other) shouldBe false // leased, never dead
+            q.requeue(TaskId(9_999)) shouldBe false
+            q.blocking().requeue(9_999) shouldBe false
+        }
+    }
+
     test("tasks survive closing and reopening the file") {
         val path = tempTasksDb()
         val id = TaskQueue.open(path).use { it.enqueue("job", payload(1)) }
