@@ -72,7 +72,7 @@ internal class Request(val call: ApplicationCall, private val mount: Mount) {
 
     /** Logs an admin action as a structured event and hands it to the configured listener. */
     fun audit(action: String, target: String, outcome: String) {
-        val event = AdminAction(action, queueName, target, outcome, call.request.origin.remoteHost, Instant.now())
+        val event = AdminAction(action, queueName, target, outcome, call.request.origin.remoteAddress, Instant.now())
         auditLog.atInfo()
             .addKeyValue("event", AdminAction.LOG_EVENT)
             .addKeyValue("action", event.action)

@@ -166,7 +166,9 @@
       chart.append(ok, svg('rect', { class: 'bad', x: x + 1, y: 110 - okHeight - badHeight, width: Math.max(1, width - 2), height: badHeight }));
     });
     chart.append(svg('text', { x: 4, y: 12 }, 'max ' + max + ' per ' + (body.intervalMs / 1000) + ' s'));
-    $('chart-caption').textContent = '(last ' + Math.round(samples.length * body.intervalMs / 60000) + ' min, green: completed, red: failed)';
+    const span = samples.length * body.intervalMs / 1000;
+    const spanText = span < 120 ? Math.round(span) + ' s' : Math.round(span / 60) + ' min';
+    $('chart-caption').textContent = '(last ' + spanText + '; green: completed, red: failed)';
   }
 
   async function refreshDetail() {
