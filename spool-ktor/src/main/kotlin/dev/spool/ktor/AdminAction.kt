@@ -10,7 +10,7 @@ import java.time.Instant
  *
  * Calls refused for a missing or wrong token never reach an action and are not reported here.
  *
- * @property action `requeue`, `cancel` or `purge`.
+ * @property action `requeue`, `cancel`, `purge`, `pause` or `resume`.
  * @property queue the name the queue was given to the plugin.
  * @property target what the action was applied to, such as `task 42` or `olderThanSeconds=3600`.
  * @property outcome `ok: now QUEUED`, `conflict: SUCCEEDED`, `not_found` or `deleted 12`.

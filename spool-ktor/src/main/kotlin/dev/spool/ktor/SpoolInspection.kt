@@ -22,8 +22,9 @@ import kotlinx.coroutines.launch
  * Below [SpoolInspectionConfig.path] (default `/spool`) it mounts:
  * - `/` the dashboard: one static page (HTML, a script and a stylesheet, no build step) that polls
  *   the JSON routes: live counts per queue and state, a task table with state and type filters
- *   and cursor paging, a task's detail and transition log, dead letters with a requeue button
- *   when admin actions are on, workers, and a chart of completions over the last minutes;
+ *   and cursor paging, a task's detail, lease and transition log, dead letters with a requeue
+ *   button when admin actions are on, schedules with pause and resume buttons, workers, and a
+ *   chart of completions over the last minutes;
  * - `/api/…` the JSON routes, documented in OpenAPI 3.0 at `/api/openapi.json`. The document is
  *   generated from the same table the routes are mounted from.
  *
@@ -42,8 +43,8 @@ import kotlinx.coroutines.launch
  * which is safe from any number of coroutines.
  *
  * **Not** an authentication system (two static bearer tokens), a metrics exporter (see
- * `OfflineQueueMetrics`), or a way to edit tasks: the admin actions are exactly requeue, cancel
- * and purge. The plugin binds nothing; [InspectionServer] is a server that binds loopback.
+ * `OfflineQueueMetrics`), or a way to edit tasks: the admin actions are exactly requeue, cancel,
+ * purge, and pausing or resuming a schedule. The plugin binds nothing; [InspectionServer] is a server that binds loopback.
  */
 public val SpoolInspection: ApplicationPlugin<SpoolInspectionConfig> =
     createApplicationPlugin("SpoolInspection", ::SpoolInspectionConfig) {

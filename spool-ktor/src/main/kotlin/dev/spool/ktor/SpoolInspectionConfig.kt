@@ -16,7 +16,7 @@ import kotlin.time.Duration.Companion.seconds
  * the dashboard. The plugin never opens or closes a queue: close them after the server stopped.
  *
  * **Access.** Read routes are open unless [readToken] is set. Admin actions (requeue, cancel,
- * purge) are refused with 403 unless [adminToken] is set, and then need it as
+ * purge, pause and resume a schedule) are refused with 403 unless [adminToken] is set, and then need it as
  * `Authorization: Bearer <token>`; the admin token also opens read routes. Tokens travel in a
  * header, never a cookie, so another site cannot make a browser use them (no CSRF). Serve over
  * TLS, or on loopback as [InspectionServer] does by default, when tokens are set.

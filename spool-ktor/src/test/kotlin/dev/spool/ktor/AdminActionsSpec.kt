@@ -75,11 +75,28 @@ class AdminActionsSpec : FunSpec({
         }
     }
 
+    test("pause and resume a schedule with the token; unknown schedules are 404") {
+        val audited = Collections.synchronizedList(mutableListOf<AdminAction>())
+        Served.open { adminToken = ADMIN; onAdminAction = { audited += it } }.use { s ->
+            s.tasks.schedule("hourly-report", "report", "{}", dev.spool.tasks.Recurrence.Every(kotlin.time.Duration.parse("1h")))
+            s.post("/spool/api/tasks/jobs/schedules/hourly-report/pause").status shouldBe 401
+            s.tasks.schedules().single().paused shouldBe false
+
+            val paused = s.post("/spool/api/tasks/jobs/schedules/hourly-report/pause", token = ADMIN)
+            paused.status shouldBe 200
+            paused.json["paused"]!!.jsonPrimitive.content shouldBe "true"
+            s.tasks.schedules().single().paused shouldBe true
+            s.post("/spool/api/tasks/jobs/schedules/hourly-report/resume", token = ADMIN).json["paused"]!!.jsonPrimitive.content shouldBe "false"
+            s.tasks.schedules().single().paused shouldBe false
+            s.post("/spool/api/tasks/jobs/schedules/nope/pause", token = ADMIN).let { it.status shouldBe 404; it.error shouldBe "not_found" }
+            audited.map { it.action to it.outcome } shouldBe listOf("pause" to "ok: now paused", "resume" to "ok: now running", "pause" to "not_found")
+        }
+    }
+
     test("purge deletes finished tasks older than the given age and validates the age") {
         Served.open { adminToken = ADMIN }.use { s ->
             val done = s.tasks.enqueue("email", "{}")
-            s.tasks.claim("w").single()
-            s.tasks.complete(done, "w")
+            s.tasks.complete(s.tasks.claim("w").single().lease!!)
             val queued = s.tasks.enqueue("email", "{}")
 
             s.post("/spool/api/tasks/jobs/purge?olderThanSeconds=3600", token = ADMIN).json["deleted"]!!.jsonPrimitive.int shouldBe 0

@@ -25,6 +25,7 @@ import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.time.Duration
 import java.util.logging.Level
+import kotlin.time.Duration.Companion.hours
 import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
 
@@ -63,6 +64,7 @@ class DashboardBrowserSpec : FunSpec({
         }
         repeat(30) { served.tasks.enqueue(if (it % 3 == 0) "resize" else "email", """{"n":$it}""") }
         dead = served.tasks.deadLetter("mail", "smtp: 550 mailbox unavailable")
+        served.tasks.schedule("hourly-report", "report", """{"format":"pdf"}""", dev.spool.tasks.Recurrence.Every(1.hours))
 
         // Selenium Manager downloads nothing: the driver and the browser are given explicitly.
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER)
@@ -83,7 +85,7 @@ class DashboardBrowserSpec : FunSpec({
     }
 
     test("the page loads, shows the queues' counts and logs no console error") {
-        waitUntil("QUEUED count shows 30") { text("count-jobs-QUEUED") == "30" }
+        waitUntil("QUEUED count shows 31") { text("count-jobs-QUEUED") == "31" } // 30 and the schedule's first
         text("count-jobs-DEAD_LETTER") shouldBe "1"
         text("count-events-size") shouldBe "0"
         waitUntil("status says live") { text("status")!!.startsWith("live") }
@@ -92,11 +94,11 @@ class DashboardBrowserSpec : FunSpec({
 
     test("counts change live when tasks are enqueued and completed") {
         repeat(5) { served.tasks.enqueue("email", "{}") }
-        waitUntil("QUEUED count shows 35") { text("count-jobs-QUEUED") == "35" }
+        waitUntil("QUEUED count shows 36") { text("count-jobs-QUEUED") == "36" }
         val claimed = served.tasks.claim("worker-1", limit = 3, types = setOf("email"))
         claimed shouldHaveSize 3
-        waitUntil("LEASED count shows 3") { text("count-jobs-LEASED") == "3" && text("count-jobs-QUEUED") == "32" }
-        claimed.forEach { served.tasks.complete(it.id, "worker-1") }
+        waitUntil("LEASED count shows 3") { text("count-jobs-LEASED") == "3" && text("count-jobs-QUEUED") == "33" }
+        claimed.forEach { served.tasks.complete(it.lease!!) }
         waitUntil("SUCCEEDED count shows 3") { text("count-jobs-SUCCEEDED") == "3" && text("count-jobs-LEASED") == "0" }
         severe().shouldBeEmpty()
     }
@@ -142,12 +144,30 @@ class DashboardBrowserSpec : FunSpec({
         severe().forEach { it.message shouldContain "401" }
     }
 
+    test("a schedule is paused and resumed from the page, and a lease shows its fencing token") {
+        click("button.schedule-action[data-schedule='hourly-report'][data-action='pause']")
+        waitUntil("schedule paused") { text("action-message")!!.contains("hourly-report: now paused") }
+        served.tasks.schedules().single().paused shouldBe true
+        click("button.schedule-action[data-schedule='hourly-report'][data-action='resume']")
+        waitUntil("schedule running") { text("action-message")!!.contains("hourly-report: now running") }
+        served.tasks.schedules().single().paused shouldBe false
+
+        val leased = served.tasks.claim("worker-3", types = setOf("report")).single()
+        Select(driver.findElement(By.id("filter-state"))).selectByVisibleText("LEASED")
+        driver.findElement(By.id("filter-type")).clear()
+        click("#apply")
+        waitUntil("lease column") {
+            js("const r = document.querySelector(\"#tasks tbody tr[data-task-id='${leased.id.value}'] td:nth-child(6)\"); return r ? r.textContent : ''")
+                .toString().startsWith("worker-3 #${leased.lease!!.token} until")
+        }
+    }
+
     test("a screenshot of the dashboard is saved under target/") {
         // Some work for the chart and the worker table, then a picture for the README.
         served.tasks.registerWorker("worker-2", setOf("gpu"), 30.seconds)
         repeat(3) { round ->
             served.tasks.claim("worker-1", limit = 4, types = setOf("resize", "email")).forEachIndexed { i, task ->
-                if (i == 0 && round == 1) served.tasks.fail(task.id, "worker-1", "timeout") else served.tasks.complete(task.id, "worker-1")
+                if (i == 0 && round == 1) served.tasks.fail(task.lease!!, "timeout") else served.tasks.complete(task.lease!!)
             }
             Thread.sleep(1_100) // let the sampler take a sample per round: bars for the chart, not an assertion
         }

@@ -88,7 +88,7 @@ suspend fun TaskQueue.deadLetter(type: String = "mail", error: String = "smtp do
     val id = enqueue(type, """{"to":"a@b.c"}""", maxAttempts = 1)
     val claimed = claim("w", types = setOf(type)).single()
     check(claimed.id == id) { "another $type task was queued" }
-    fail(claimed.id, "w", error) shouldBeResult dev.spool.tasks.AckResult.DEAD_LETTERED
+    fail(claimed.lease!!, error) shouldBeResult dev.spool.tasks.AckResult.DEAD_LETTERED
     return id
 }
 

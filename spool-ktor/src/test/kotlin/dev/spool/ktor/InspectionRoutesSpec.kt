@@ -109,6 +109,23 @@ class InspectionRoutesSpec : FunSpec({
         }
     }
 
+    test("schedules are listed, and a leased task shows its lease with the fencing token") {
+        Served.open().use { s ->
+            s.tasks.schedule("hourly-report", "report", """{"k":1}""", dev.spool.tasks.Recurrence.Every(kotlin.time.Duration.parse("1h")))
+            val schedules = s.api("/tasks/jobs/schedules").json["schedules"]!!.jsonArray.map { it.jsonObject }
+            schedules.map { it["name"]!!.jsonPrimitive.content } shouldContainExactly listOf("hourly-report")
+            schedules[0]["paused"]!!.jsonPrimitive.content shouldBe "false"
+            schedules[0]["recurrence"]!!.jsonPrimitive.content shouldContain "1h"
+            val pending = schedules[0]["pendingTaskId"]!!.jsonPrimitive.long
+
+            val claimed = s.tasks.claim("w-lease").single()
+            claimed.id.value shouldBe pending
+            val task = s.api("/tasks/jobs/tasks/$pending").json["task"]!!.jsonObject
+            task["lease"]!!.jsonObject["workerId"]!!.jsonPrimitive.content shouldBe "w-lease"
+            task["lease"]!!.jsonObject["token"]!!.jsonPrimitive.long shouldBe claimed.lease!!.token
+        }
+    }
+
     test("bad input is a 400 JSON error naming the field, never a 500 or a stack trace") {
         Served.open().use { s ->
             val cases = mapOf(

@@ -56,6 +56,8 @@ class OpenApiSpec : FunSpec({
     test("real answers of every route match the documented schemas") {
         Served.open { adminToken = ADMIN }.use { s ->
             s.events.queueEvent(dev.spool.queue.QueueEvent("e1", "click", """{"x":1}""", projectId = "p"))
+            s.tasks.schedule("hourly", "report", "{}", dev.spool.tasks.Recurrence.Every(kotlin.time.Duration.parse("1h")))
+            s.tasks.claim("w-lease", types = setOf("report")).single()
             val live = s.tasks.enqueue("email", """{"to":"a@b.c"}""", idempotencyKey = "k", requires = setOf("smtp"))
             val dead = s.tasks.deadLetter()
             val doc = s.api("/openapi.json").json
@@ -85,6 +87,11 @@ class OpenApiSpec : FunSpec({
             check("get", "/tasks/{queue}/workers", "/tasks/jobs/workers")
             check("get", "/tasks/{queue}/throughput", "/tasks/jobs/throughput")
             check("get", "/openapi.json", "/openapi.json")
+            check("get", "/tasks/{queue}/schedules", "/tasks/jobs/schedules")
+            check("get", "/tasks/{queue}/tasks", "/tasks/jobs/tasks?state=leased")
+            check("post", "/tasks/{queue}/schedules/{name}/pause", "/tasks/jobs/schedules/hourly/pause")
+            check("post", "/tasks/{queue}/schedules/{name}/resume", "/tasks/jobs/schedules/hourly/resume")
+            check("post", "/tasks/{queue}/schedules/{name}/pause", "/tasks/jobs/schedules/missing/pause", 404)
             check("post", "/tasks/{queue}/tasks/{id}/requeue", "/tasks/jobs/tasks/${dead.value}/requeue")
             check("post", "/tasks/{queue}/tasks/{id}/cancel", "/tasks/jobs/tasks/${live.value}/cancel")
             check("post", "/tasks/{queue}/purge", "/tasks/jobs/purge?olderThanSeconds=3600")

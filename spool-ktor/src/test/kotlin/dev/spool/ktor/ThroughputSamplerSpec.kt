@@ -22,8 +22,9 @@ class ThroughputSamplerSpec : FunSpec({
             sampler.sample()
             repeat(3) {
                 val id = q.enqueue("email", "{}")
-                q.claim("w").single().id shouldBe id
-                q.complete(id, "w")
+                val task = q.claim("w").single()
+                task.id shouldBe id
+                q.complete(task.lease!!)
             }
             sampler.sample()
             q.deadLetter()

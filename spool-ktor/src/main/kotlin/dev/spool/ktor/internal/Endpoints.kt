@@ -19,6 +19,7 @@ internal object Endpoints {
     private val idParam = Parameter("id", Parameter.Location.PATH, Schema.Integer(), "A task id")
     private val limitParam = Parameter("limit", Parameter.Location.QUERY, Schema.Integer("int32"), "Largest page, 1 to $MAX_PAGE (default $DEFAULT_PAGE)")
     private val cursorParam = Parameter("cursor", Parameter.Location.QUERY, Schema.Str(), "The nextCursor of the previous page")
+    private val scheduleParam = Parameter("name", Parameter.Location.PATH, Schema.Str(), "A schedule name")
     private val typeParam = Parameter("type", Parameter.Location.QUERY, Schema.Str(), "Only tasks of this type")
     private val stateParam = Parameter("state", Parameter.Location.QUERY, Schema.Str(), "Comma-separated task states, any case, such as queued,leased")
 
@@ -128,6 +129,22 @@ internal object Endpoints {
             mount.samplers.getValue(request.queueName).toJson()
         },
         Endpoint(
+            HttpMethod.Get, "/tasks/{queue}/schedules", "listSchedules", "The recurring schedules, by name",
+            Access.READ, listOf(queueParam), Schemas.ref("Schedules"), emptySet(),
+        ) { request ->
+            val schedules = request.taskQueue().schedules()
+            buildJsonObject { putJsonArray("schedules") { schedules.sortedBy { it.name }.forEach { add(it.toJson()) } } }
+        },
+        Endpoint(
+            HttpMethod.Post, "/tasks/{queue}/schedules/{name}/pause", "pauseSchedule",
+            "Admin: pause a schedule (its queued occurrence is cancelled; a running one finishes)",
+            Access.ADMIN, listOf(queueParam, scheduleParam), Schemas.ref("Schedule"), setOf(bad, notFound),
+        ) { request -> scheduleAction(request, "pause") { queue, name -> queue.pauseSchedule(name) } },
+        Endpoint(
+            HttpMethod.Post, "/tasks/{queue}/schedules/{name}/resume", "resumeSchedule", "Admin: resume a paused schedule",
+            Access.ADMIN, listOf(queueParam, scheduleParam), Schemas.ref("Schedule"), setOf(bad, notFound),
+        ) { request -> scheduleAction(request, "resume") { queue, name -> queue.resumeSchedule(name) } },
+        Endpoint(
             HttpMethod.Post, "/tasks/{queue}/tasks/{id}/requeue", "requeueTask", "Admin: put a dead-lettered task back in the queue",
             Access.ADMIN, listOf(queueParam, idParam), Schemas.ref("Task"), setOf(bad, notFound, conflict),
         ) { request -> taskAction(request, "requeue", "DEAD_LETTER") { queue, id -> queue.requeue(id) } },
@@ -161,6 +178,22 @@ internal object Endpoints {
             putJsonArray("tasks") { page.tasks.forEach { add(it.toJson()) } }
             put("nextCursor", page.nextCursor?.value?.toString())
         }
+    }
+
+    private suspend fun scheduleAction(
+        request: Request,
+        action: String,
+        perform: suspend (TaskQueue, String) -> Boolean,
+    ): kotlinx.serialization.json.JsonObject {
+        val queue = request.taskQueue()
+        val name = request.scheduleName()
+        if (!perform(queue, name)) {
+            request.audit(action, "schedule $name", "not_found")
+            throw ApiError.notFound("no schedule named '$name'")
+        }
+        val schedule = queue.schedules().firstOrNull { it.name == name } ?: throw ApiError.notFound("no schedule named '$name'")
+        request.audit(action, "schedule $name", if (schedule.paused) "ok: now paused" else "ok: now running")
+        return schedule.toJson()
     }
 
     private suspend fun taskAction(

@@ -37,6 +37,12 @@ internal class Request(val call: ApplicationCall, private val mount: Mount) {
 
     fun taskId(): TaskId = TaskId(positiveLong(call.parameters["id"], "id"))
 
+    fun scheduleName(): String {
+        val name = call.parameters["name"].orEmpty()
+        if (name.isBlank() || name.length > 200) throw ApiError.badRequest("name", "name must be 1 to 200 characters")
+        return name
+    }
+
     fun limit(): Int {
         val raw = query["limit"] ?: return DEFAULT_PAGE
         val limit = raw.toIntOrNull()

@@ -1,5 +1,6 @@
 package dev.spool.ktor.internal
 
+import dev.spool.tasks.MisfirePolicy
 import dev.spool.tasks.TaskState
 
 /** The named schemas of the OpenAPI document (its `components/schemas`); `json.kt` encodes each. */
@@ -84,11 +85,16 @@ internal object Schemas {
             "runAfter"(instant)
             "requires"(Schema.Arr(Schema.Str()))
             "idempotencyKey".nullable(Schema.Str())
+            "lease".nullable(Schema.Ref("Lease"), "The claim holding the task, while LEASED")
             "leaseOwner".nullable(Schema.Str(), "The worker holding the lease, while LEASED")
             "leaseExpiresAt".nullable(instant)
             "lastError".nullable(Schema.Str())
             "createdAt"(instant)
             "updatedAt"(instant)
+        },
+        "Lease" to obj {
+            "workerId"(Schema.Str())
+            "token"(long, "The claim's fencing token: grows with every claim of the task")
         },
         "Transition" to obj {
             "from".nullable(state, "null when the task was enqueued")
@@ -124,6 +130,21 @@ internal object Schemas {
             }), "Oldest first, over the configured window")
         },
         "Purged" to obj { "deleted"(count) },
+        "Schedule" to obj {
+            "name"(Schema.Str())
+            "type"(Schema.Str())
+            "payload"(Schema.AnyValue, "The JSON payload of each occurrence, embedded")
+            "recurrence"(Schema.Str(), "Such as 'every 5m' or \"cron '0 * * * *' in Z\"")
+            "misfire"(Schema.Str(enum = MisfirePolicy.entries.map { it.name }))
+            "priority"(count)
+            "maxAttempts"(count)
+            "requires"(Schema.Arr(Schema.Str()))
+            "paused"(Schema.Bool)
+            "nextFireAt".nullable(instant)
+            "pendingTaskId".nullable(long, "The occurrence enqueued and not yet finished")
+            "createdAt"(instant)
+        },
+        "Schedules" to obj { "schedules"(Schema.Arr(Schema.Ref("Schedule")), "By name") },
     )
 
     fun ref(name: String): Schema {

@@ -2,6 +2,7 @@ package dev.spool.ktor.internal
 
 import dev.spool.queue.QueueStats
 import dev.spool.queue.QueuedEvent
+import dev.spool.tasks.Schedule
 import dev.spool.tasks.Task
 import dev.spool.tasks.TaskState
 import dev.spool.tasks.TaskStats
@@ -9,6 +10,7 @@ import dev.spool.tasks.TaskTransition
 import dev.spool.tasks.WorkerInfo
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonNull
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonObjectBuilder
 import kotlinx.serialization.json.JsonPrimitive
@@ -33,6 +35,7 @@ internal fun Task.toJson(): JsonObject = buildJsonObject {
     put("runAfter", runAfter.toString())
     putJsonArray("requires") { requires.sorted().forEach { add(it) } }
     put("idempotencyKey", idempotencyKey)
+    put("lease", lease?.let { buildJsonObject { put("workerId", it.workerId); put("token", it.token) } } ?: JsonNull)
     put("leaseOwner", leaseOwner)
     put("leaseExpiresAt", leaseExpiresAt?.toString())
     put("lastError", lastError)
@@ -100,6 +103,21 @@ internal fun WorkerInfo.toJson(): JsonObject = buildJsonObject {
     put("leaseTtlMs", leaseTtl.inWholeMilliseconds)
     put("lastHeartbeat", lastHeartbeat.toString())
     put("stale", stale)
+}
+
+internal fun Schedule.toJson(): JsonObject = buildJsonObject {
+    put("name", name)
+    put("type", type)
+    put("payload", embedded(payload))
+    put("recurrence", recurrence.toString())
+    put("misfire", misfire.name)
+    put("priority", priority)
+    put("maxAttempts", maxAttempts)
+    putJsonArray("requires") { requires.sorted().forEach { add(it) } }
+    put("paused", paused)
+    put("nextFireAt", nextFireAt?.toString())
+    put("pendingTaskId", pendingTaskId?.value)
+    put("createdAt", createdAt.toString())
 }
 
 /** Stored JSON text as embedded JSON; as a string if it somehow is not JSON. */

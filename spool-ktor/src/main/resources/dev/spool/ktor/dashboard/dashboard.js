@@ -106,9 +106,14 @@
     const row = el('tr', { 'data-task-id': task.id },
       el('td', {}, task.id), el('td', {}, task.type), el('td', { class: 'state-' + task.state }, task.state),
       el('td', {}, task.attempts + '/' + task.maxAttempts), el('td', {}, task.priority),
-      el('td', {}, task.leaseOwner ? task.leaseOwner + ' until ' + time(task.leaseExpiresAt) : ''), el('td', {}, time(task.updatedAt)));
+      el('td', {}, leaseText(task)), el('td', {}, time(task.updatedAt)));
     row.addEventListener('click', () => { state.detailId = task.id; refreshDetail(); });
     return row;
+  }
+
+  function leaseText(task) {
+    if (!task.lease) return '';
+    return task.lease.workerId + ' #' + task.lease.token + ' until ' + time(task.leaseExpiresAt);
   }
 
   function filterQuery() {
@@ -139,6 +144,27 @@
       row.addEventListener('click', () => { state.detailId = task.id; refreshDetail(); });
       return row;
     }), 6);
+  }
+
+  async function refreshSchedules() {
+    const body = await get('/tasks/' + q(state.selected.name) + '/schedules');
+    fill($('schedules').tBodies[0], body.schedules.map((s) => {
+      const action = s.paused ? 'resume' : 'pause';
+      const button = el('button', { type: 'button', class: 'schedule-action admin', 'data-schedule': s.name, 'data-action': action, hidden: !state.adminEnabled }, s.paused ? 'Resume' : 'Pause');
+      button.addEventListener('click', () => actOnSchedule(action, s.name));
+      return el('tr', { 'data-schedule': s.name }, el('td', {}, s.name), el('td', {}, s.type), el('td', {}, s.recurrence), el('td', {}, s.misfire),
+        el('td', {}, s.nextFireAt ? new Date(s.nextFireAt).toLocaleString() : ''), el('td', {}, s.pendingTaskId), el('td', {}, s.paused ? 'paused' : 'running'), el('td', {}, button));
+    }), 8);
+  }
+
+  async function actOnSchedule(action, name) {
+    try {
+      const schedule = await call('POST', '/tasks/' + q(state.selected.name) + '/schedules/' + q(name) + '/' + action);
+      say(action + ' ' + name + ': now ' + (schedule.paused ? 'paused' : 'running'), true);
+    } catch (e) {
+      say(action + ' ' + name + ' refused (' + e.status + '): ' + e.message, false);
+    }
+    await refresh();
   }
 
   async function refreshWorkers() {
@@ -186,8 +212,9 @@
     $('detail-cancel').hidden = !(state.adminEnabled && (task.state === 'QUEUED' || task.state === 'LEASED'));
     const fields = $('detail-fields');
     fields.replaceChildren();
-    for (const key of ['type', 'state', 'attempts', 'maxAttempts', 'priority', 'runAfter', 'leaseOwner', 'leaseExpiresAt', 'idempotencyKey', 'requires', 'lastError', 'createdAt', 'updatedAt']) {
-      fields.append(el('dt', {}, key), el('dd', { id: 'detail-' + key }, Array.isArray(task[key]) ? task[key].join(', ') : task[key]));
+    for (const key of ['type', 'state', 'attempts', 'maxAttempts', 'priority', 'runAfter', 'lease', 'idempotencyKey', 'requires', 'lastError', 'createdAt', 'updatedAt']) {
+      const value = key === 'lease' ? leaseText(task) : Array.isArray(task[key]) ? task[key].join(', ') : task[key];
+      fields.append(el('dt', {}, key), el('dd', { id: 'detail-' + key }, value));
     }
     fields.append(el('dt', {}, 'payload'), el('dd', {}, el('pre', {}, JSON.stringify(task.payload, null, 2))));
     fill($('detail-log').tBodies[0], body.log.map((t) => el('tr', {},
@@ -218,7 +245,7 @@
     const overview = await get('/overview');
     renderOverview(overview);
     if (state.selected && state.selected.kind === 'tasks') {
-      await Promise.all([refreshTasks(), refreshDead(), refreshWorkers(), refreshChart(), refreshDetail()]);
+      await Promise.all([refreshTasks(), refreshDead(), refreshSchedules(), refreshWorkers(), refreshChart(), refreshDetail()]);
     } else if (state.selected) {
       await refreshEvents();
     }
