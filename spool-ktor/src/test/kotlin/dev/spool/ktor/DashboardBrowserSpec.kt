@@ -145,6 +145,8 @@ class DashboardBrowserSpec : FunSpec({
     }
 
     test("a schedule is paused and resumed from the page, and a lease shows its fencing token") {
+        // The schedule's occurrence is running (its lease shown below); pausing lets it finish.
+        val leased = served.tasks.claim("worker-3", types = setOf("report")).single()
         click("button.schedule-action[data-schedule='hourly-report'][data-action='pause']")
         waitUntil("schedule paused") { text("action-message")!!.contains("hourly-report: now paused") }
         served.tasks.schedules().single().paused shouldBe true
@@ -152,7 +154,6 @@ class DashboardBrowserSpec : FunSpec({
         waitUntil("schedule running") { text("action-message")!!.contains("hourly-report: now running") }
         served.tasks.schedules().single().paused shouldBe false
 
-        val leased = served.tasks.claim("worker-3", types = setOf("report")).single()
         Select(driver.findElement(By.id("filter-state"))).selectByVisibleText("LEASED")
         driver.findElement(By.id("filter-type")).clear()
         click("#apply")
@@ -171,8 +172,11 @@ class DashboardBrowserSpec : FunSpec({
             }
             Thread.sleep(1_100) // let the sampler take a sample per round: bars for the chart, not an assertion
         }
-        served.tasks.claim("worker-2", limit = 2)
+        served.tasks.claim("worker-2", limit = 2).shouldHaveSize(2)
+        Select(driver.findElement(By.id("filter-state"))).selectByVisibleText("any")
+        click("#apply")
         waitUntil("chart has bars") { (js("return document.querySelectorAll('#chart rect.ok').length") as Long) >= 2 }
+        waitUntil("every lease shown") { text("count-jobs-LEASED") == "3" && rowIds("tasks").size == 10 }
         js("window.scrollTo(0, 0)")
         val shot = (driver as org.openqa.selenium.TakesScreenshot).getScreenshotAs(OutputType.FILE).toPath()
         val target = Path.of("target", "dashboard.png")
