@@ -41,7 +41,7 @@ import kotlin.time.Duration.Companion.seconds
  *   of the queue's [TaskQueueConfig.staleWorkerTimeout], if shorter) it calls
  *   [TaskQueue.heartbeat] with the leases of the handlers still running, and only those: a lease
  *   the queue says it no longer holds (cancelled, expired, reclaimed), or whose known expiry has
- *   passed without an extension, has its handler cancelled. A task cancelled through the same
+ *   passed while heartbeats were failing, has its handler cancelled. A task cancelled through the same
  *   queue object is noticed at once through [TaskQueue.transitions]. If this worker claims a task
  *   again while an earlier attempt's handler is still stopping, the new handler starts only once
  *   the earlier one has stopped: one task's handlers never overlap in one worker. Every
@@ -156,14 +156,19 @@ public class TaskWorker @JvmOverloads constructor(
     }
 
     private suspend fun heartbeat() {
-        // A lease past the time it is surely valid may already be another worker's: stop first.
-        val now = clock.millis()
-        inFlight.values.filter { it.handling && !it.lost && now >= it.validUntil }.forEach { loseLease(it, "expired") }
         // Only the leases of handlers still running are extended; a finished one whose ack could
         // not be recorded is left to expire, so the sweep retries its task.
         val extending = inFlight.values.filter { it.handling && !it.lost }
         val sentAt = clock.millis()
-        val held = queue.heartbeat(workerId, extending.map { it.lease })
+        val held = try {
+            queue.heartbeat(workerId, extending.map { it.lease })
+        } catch (e: Exception) {
+            // The queue cannot be reached: a lease past the time it is surely valid may already
+            // be another worker's, so its handler stops rather than overlap with the next attempt.
+            val now = clock.millis()
+            extending.filter { now >= it.validUntil }.forEach { loseLease(it, "expired while heartbeats failed") }
+            throw e
+        }
         for (attempt in extending) {
             if (attempt.lease in held) {
                 // The queue never shortens a lease, so it lasts at least this long.
