@@ -80,6 +80,9 @@ public class AsyncTaskQueue internal constructor(
     /** See [TaskQueue.cancel]. */
     public fun cancel(taskId: Long): CompletableFuture<Boolean> = scope.future { queue.cancel(TaskId(taskId)) }
 
+    /** See [TaskQueue.requeue]. */
+    public fun requeue(taskId: Long): CompletableFuture<Boolean> = scope.future { queue.requeue(TaskId(taskId)) }
+
     /** See [TaskQueue.sweep]. */
     public fun sweep(): CompletableFuture<SweepResult> = scope.future { queue.sweep() }
 

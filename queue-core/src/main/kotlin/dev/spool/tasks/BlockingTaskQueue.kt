@@ -126,6 +126,10 @@ public class BlockingTaskQueue internal constructor(
     @Throws(IOException::class)
     public fun cancel(taskId: Long): Boolean = block { queue.cancel(TaskId(taskId)) }
 
+    /** See [TaskQueue.requeue]. @throws IOException if the write fails. */
+    @Throws(IOException::class)
+    public fun requeue(taskId: Long): Boolean = block { queue.requeue(TaskId(taskId)) }
+
     /** See [TaskQueue.sweep]. @throws IOException if the write fails. */
     @Throws(IOException::class)
     public fun sweep(): SweepResult = block { queue.sweep() }

@@ -201,6 +201,17 @@ public interface TaskQueue : AutoCloseable {
     public suspend fun cancel(taskId: TaskId): Boolean
 
     /**
+     * Puts a [TaskState.DEAD_LETTER] task back in the queue: [TaskState.QUEUED], claimable now,
+     * with its attempt count reset to 0 so it gets [Task.maxAttempts] claims again. Its last error
+     * is kept until a later attempt replaces it. Returns false if the task is missing or not
+     * dead-lettered (a task in any other state is left alone). The change is logged in [taskLog]
+     * and emitted on [transitions] like any other.
+     *
+     * @throws IllegalStateException if the queue is closed.
+     */
+    public suspend fun requeue(taskId: TaskId): Boolean
+
+    /**
      * Removes workers that have not heartbeated within [TaskQueueConfig.staleWorkerTimeout] and
      * puts back every task whose lease expired or whose worker was removed, counting the attempt:
      * queued again after backoff if attempts are left, dead-lettered otherwise. It also enqueues

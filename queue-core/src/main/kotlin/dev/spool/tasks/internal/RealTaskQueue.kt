@@ -338,6 +338,15 @@ internal class RealTaskQueue private constructor(
         schedules.finished(row.id, now)
     }
 
+    override suspend fun requeue(taskId: TaskId): Boolean = write {
+        val now = now()
+        val row = statements.lease(taskId.value) ?: return@write false
+        if (row.state != TaskState.DEAD_LETTER) return@write false
+        statements.finish(row.id, TaskState.QUEUED, null, now, attemptsDelta = -row.attempts, now = now)
+        transition(row.id, row.type, now, TaskState.DEAD_LETTER, TaskState.QUEUED, null, 0)
+        true
+    }
+
     override suspend fun sweep(): SweepResult = write {
         val now = now()
         val staleBefore = now - config.staleWorkerTimeout.inWholeMilliseconds

@@ -459,6 +459,33 @@ abstract class TaskQueueContractSpec(factory: TaskQueueFactory) : FunSpec({
         }
     }
 
+    test("requeue puts a dead-lettered task back in the queue with fresh attempts and a new fencing token") {
+        tasks { q ->
+            val id = q.enqueue("mail", payload(1), maxAttempts = 1)
+            val other = q.enqueue("mail", payload(2), priority = 500)
+            val first = q.claimOne()
+            first.id shouldBe id
+            q.fail(first.lease!!, "smtp down") shouldBe AckResult.DEAD_LETTERED
+            clock.advance(5.seconds)
+
+            q.requeue(id) shouldBe true
+            val task = q.get(id)!!
+            task.state shouldBe TaskState.QUEUED
+            task.attempts shouldBe 0
+            task.runAfter shouldBe clock.now
+            task.lastError shouldBe "smtp down"
+            q.taskLog(id).last().let { it.from to it.to } shouldBe (TaskState.DEAD_LETTER to TaskState.QUEUED)
+            val again = q.claimOne()
+            again.id shouldBe id
+            again.lease!!.token shouldNotBe first.lease!!.token
+            q.complete(first.lease!!) shouldBe AckResult.LEASE_LOST
+
+            q.requeue(id) shouldBe false // leased now
+            q.requeue(other) shouldBe false // queued, never dead
+            q.requeue(TaskId(9_999)) shouldBe false
+        }
+    }
+
     // ---- unique work ----
 
     test("KEEP returns the existing holder of a key and adds nothing") {
