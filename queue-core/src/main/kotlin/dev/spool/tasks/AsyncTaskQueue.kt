@@ -16,8 +16,11 @@ import kotlin.time.toKotlinDuration
  * writer thread, so dependent stages cannot stall other writers. It completes exceptionally with
  * the exceptions documented on [TaskQueue]. Cancelling the future cancels the call with the
  * semantics of coroutine cancellation: a write already taken by the writer may still commit.
+ *
+ * The constructor wraps any [TaskQueue] implementation (other backends return it from their
+ * [TaskQueue.async]).
  */
-public class AsyncTaskQueue internal constructor(
+public class AsyncTaskQueue(
     /** The suspending queue behind this facade. */
     @get:JvmName("suspending") public val queue: TaskQueue,
 ) {

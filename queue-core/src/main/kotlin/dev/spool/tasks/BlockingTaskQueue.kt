@@ -11,14 +11,15 @@ import kotlin.time.toKotlinDuration
  * plain `long`s and durations are [java.time.Duration]s.
  *
  * Obtain one from [TaskQueue.blocking] or [openBlocking]. It shares the queue's writer, so blocking
- * and suspending callers are group-committed together.
+ * and suspending callers are group-committed together. The constructor wraps any [TaskQueue]
+ * implementation (other backends return it from their [TaskQueue.blocking]).
  *
  * **Threading.** Safe to call from any number of threads. Never call it from inside a coroutine.
  *
  * Errors are those documented on [TaskQueue]: [dev.spool.storage.QueueStorageException] for storage
  * failures, [IllegalArgumentException] for bad input, [IllegalStateException] after close.
  */
-public class BlockingTaskQueue internal constructor(
+public class BlockingTaskQueue(
     /** The suspending queue behind this facade. */
     @get:JvmName("suspending") public val queue: TaskQueue,
 ) : AutoCloseable {
