@@ -47,10 +47,11 @@ internal class PgSchema(private val schema: String) {
             // ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL infers this index.
             "CREATE UNIQUE INDEX tasks_idempotency ON $schema.tasks (idempotency_key) WHERE idempotency_key IS NOT NULL",
             // Claim paths: only queued rows are in these, so a claim's UPDATE adds nothing to them.
-            "CREATE INDEX tasks_queued_priority ON $schema.tasks (priority, id) WHERE state = '$queued'",
-            "CREATE INDEX tasks_queued_id ON $schema.tasks (id) WHERE state = '$queued'",
+            // The untyped ones carry PgSql.UNTYPED, so typed claims never pick them.
+            "CREATE INDEX tasks_queued_priority ON $schema.tasks (priority, id) WHERE state = '$queued' AND ${PgSql.UNTYPED}",
+            "CREATE INDEX tasks_queued_id ON $schema.tasks (id) WHERE state = '$queued' AND ${PgSql.UNTYPED}",
             "CREATE INDEX tasks_queued_type_priority ON $schema.tasks (type, priority, id) WHERE state = '$queued'",
-            "CREATE INDEX tasks_queued_type_id ON $schema.tasks (type, id) WHERE state = '$queued'",
+            "CREATE INDEX tasks_queued_type_created ON $schema.tasks (type, created_at, id) WHERE state = '$queued'",
             // Heartbeats, sweeps and unregistering find leased rows here (bounded by running work).
             "CREATE INDEX tasks_leased ON $schema.tasks (lease_owner) WHERE state = '$leased'",
             "CREATE SEQUENCE $schema.lease_tokens",

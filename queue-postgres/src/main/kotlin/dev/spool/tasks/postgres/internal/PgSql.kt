@@ -63,6 +63,21 @@ internal class PgSql(val schema: String) {
             ClaimStrategy.PRIORITY -> "priority, id"
             ClaimStrategy.WEIGHTED_RANDOM -> "k"
         }
+        // Typed FIFO and LIFO order by (created_at, id): the same order for tasks enqueued one after
+        // another, and one that neither the primary key nor an untyped index can produce, so the
+        // planner cannot trade the (type, created_at, id) probe for a walk over every queued id
+        // filtering for the type (ruinous for a rare type). Tasks enqueued concurrently commit in
+        // no defined order anyway.
+        val typedInner = when (strategy) {
+            ClaimStrategy.FIFO -> "created_at, id"
+            ClaimStrategy.LIFO -> "created_at DESC, id DESC"
+            else -> inner
+        }
+        val typedOuter = when (strategy) {
+            ClaimStrategy.FIFO -> "c.created_at, c.id"
+            ClaimStrategy.LIFO -> "c.created_at DESC, c.id DESC"
+            else -> null
+        }
         val outer = when (strategy) {
             ClaimStrategy.FIFO -> "c.id"
             ClaimStrategy.LIFO -> "c.id DESC"
@@ -73,18 +88,18 @@ internal class PgSql(val schema: String) {
             """
             SELECT c.id FROM unnest(?::text[]) AS accepted(type)
             CROSS JOIN LATERAL (
-                SELECT id, priority, $key AS k FROM $tasks
+                SELECT id, priority, created_at, $key AS k FROM $tasks
                 WHERE type = accepted.type AND state = '$QUEUED' AND run_after <= $NOW AND requires <@ ?::text[]
-                ORDER BY $inner LIMIT ?
+                ORDER BY $typedInner LIMIT ?
                 FOR UPDATE SKIP LOCKED
             ) c
-            ORDER BY $outer LIMIT ?
+            ORDER BY ${typedOuter ?: outer} LIMIT ?
             """
         } else {
             """
             SELECT id FROM (
                 SELECT id, priority, $key AS k FROM $tasks
-                WHERE state = '$QUEUED' AND run_after <= $NOW AND requires <@ ?::text[]
+                WHERE state = '$QUEUED' AND $UNTYPED AND run_after <= $NOW AND requires <@ ?::text[]
                 ORDER BY $inner LIMIT ?
                 FOR UPDATE SKIP LOCKED
             ) c
@@ -237,6 +252,13 @@ internal class PgSql(val schema: String) {
     """.trimIndent()
 
     companion object {
+        /**
+         * Always true (priorities are 0 or more), but only untyped claims say it, and only the
+         * untyped claim indexes require it: so a typed claim can never be planned on an untyped
+         * index, where a rare type would mean walking the whole backlog to find a few rows.
+         */
+        const val UNTYPED = "priority >= 0"
+
         /** The database server's clock in epoch milliseconds, fixed for the statement. */
         const val NOW = "(extract(epoch from statement_timestamp()) * 1000)::bigint"
 
