@@ -21,6 +21,13 @@ internal fun validatePayload(payload: String) {
     }
 }
 
+internal const val MAX_SCHEDULE_NAME_LENGTH = 200
+
+internal fun validateScheduleName(name: String) {
+    require(name.isNotBlank()) { "name must not be blank" }
+    require(name.length <= MAX_SCHEDULE_NAME_LENGTH) { "name must be at most $MAX_SCHEDULE_NAME_LENGTH characters, was ${name.length}" }
+}
+
 internal fun validateWorkerId(workerId: String) {
     require(workerId.isNotBlank()) { "workerId must not be blank" }
 }
