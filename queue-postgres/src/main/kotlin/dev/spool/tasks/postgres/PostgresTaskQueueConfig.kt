@@ -9,8 +9,8 @@ import dev.spool.tasks.TaskQueueConfig
  * Of [queue], the retry policies, [TaskQueueConfig.staleWorkerTimeout],
  * [TaskQueueConfig.statsTtl], [TaskQueueConfig.name], [TaskQueueConfig.random] and
  * [TaskQueueConfig.readDispatcher] (where the blocking JDBC calls run) apply.
- * [TaskQueueConfig.clock] does **not**: every stored time is read from the database server's clock,
- * so hosts with skewed clocks agree on when a lease expires. The SQLite-only settings (durability,
+ * [TaskQueueConfig.clock] does **not** by default: every stored time is read from the database
+ * server's clock, so hosts with skewed clocks agree on when a lease expires (see [serverClock]). The SQLite-only settings (durability,
  * batching, busy timeout, writer dispatcher) are ignored; PostgreSQL commits every call on its own.
  *
  * @property schema the PostgreSQL schema holding this queue's tables: a lower-case SQL identifier
@@ -20,12 +20,17 @@ import dev.spool.tasks.TaskQueueConfig
  * @property listen if true, the queue holds one extra connection that `LISTEN`s for enqueues by
  *   any host, so idle [dev.spool.tasks.TaskWorker]s claim within milliseconds; polling remains the
  *   fallback for a missed notification. False saves that connection.
+ * @property serverClock true (the default and the only sensible production setting): every time is
+ *   the database server's. False makes every time [TaskQueueConfig.clock]'s instead (the queue
+ *   sets it on each borrowed connection for the call), for tests that drive a controllable clock;
+ *   then the hosts' clocks must agree, as they must for the SQLite queue.
  * @throws IllegalArgumentException naming `schema` if it is not such an identifier.
  */
 public class PostgresTaskQueueConfig @JvmOverloads constructor(
     public val schema: String = "spool",
     public val queue: TaskQueueConfig = TaskQueueConfig(),
     public val listen: Boolean = true,
+    public val serverClock: Boolean = true,
 ) {
     init {
         require(SCHEMA_NAME.matches(schema)) {
@@ -33,7 +38,7 @@ public class PostgresTaskQueueConfig @JvmOverloads constructor(
         }
     }
 
-    override fun toString(): String = "PostgresTaskQueueConfig(schema=$schema, listen=$listen, queue=$queue)"
+    override fun toString(): String = "PostgresTaskQueueConfig(schema=$schema, listen=$listen, serverClock=$serverClock, queue=$queue)"
 
     private companion object {
         private const val MAX_SCHEMA_LENGTH = 48

@@ -26,6 +26,7 @@ internal class PgDatabase(
     private val dataSource: DataSource,
     private val dispatcher: CoroutineDispatcher,
     private val describe: String,
+    private val clock: java.time.Clock? = null,
 ) {
     /** Whether a call may be repeated after a lost connection. */
     enum class Retry { SAFE, UNSAFE }
@@ -45,7 +46,18 @@ internal class PgDatabase(
                 throw QueueStorageException("$describe: no database connection for $what: ${e.message}", e)
             }
             try {
-                return connection.use(block)
+                return connection.use { c ->
+                    if (clock == null) return@use block(c)
+                    c.prepareStatement("SELECT set_config('${PgSql.CLOCK_SETTING}', ?, false)").use { s ->
+                        s.setString(1, clock.millis().toString())
+                        s.execute()
+                    }
+                    try {
+                        block(c)
+                    } finally {
+                        runCatching { c.createStatement().use { it.execute("RESET ${PgSql.CLOCK_SETTING}") } }
+                    }
+                }
             } catch (e: SQLException) {
                 val rolledBack = e.sqlState == SERIALIZATION_FAILURE || e.sqlState == DEADLOCK
                 val lost = isConnectionLoss(e)

@@ -2,6 +2,7 @@ package dev.spool.tasks.postgres.internal
 
 import dev.spool.tasks.Task
 import dev.spool.tasks.TaskId
+import dev.spool.tasks.TaskLease
 import dev.spool.tasks.TaskState
 import dev.spool.tasks.TaskTransition
 import java.sql.ResultSet
@@ -19,6 +20,11 @@ internal fun ResultSet.toTask(): Task = Task(
     runAfter = Instant.ofEpochMilli(getLong("run_after")),
     requires = stringSet("requires"),
     idempotencyKey = getString("idempotency_key"),
+    lease = if (getString("state") == TaskState.LEASED.name) {
+        TaskLease(TaskId(getLong("id")), getString("lease_owner"), getLong("lease_token"))
+    } else {
+        null
+    },
     leaseOwner = getString("lease_owner"),
     leaseExpiresAt = getLong("lease_expires_at").takeUnless { wasNull() }?.let(Instant::ofEpochMilli),
     lastError = getString("last_error"),
@@ -51,6 +57,7 @@ internal class LeaseRow(
     val type: String,
     val state: TaskState,
     val owner: String?,
+    val token: Long,
     val valid: Boolean,
     val attempts: Int,
     val maxAttempts: Int,
@@ -61,6 +68,7 @@ internal fun ResultSet.toLeaseRow(): LeaseRow = LeaseRow(
     type = getString("type"),
     state = TaskState.valueOf(getString("state")),
     owner = getString("lease_owner"),
+    token = getLong("lease_token"),
     valid = getBoolean("valid"),
     attempts = getInt("attempts"),
     maxAttempts = getInt("max_attempts"),

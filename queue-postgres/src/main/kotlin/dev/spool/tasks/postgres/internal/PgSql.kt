@@ -39,6 +39,16 @@ internal class PgSql(val schema: String) {
 
     val findByKey: String = "SELECT id FROM $tasks WHERE idempotency_key = ?"
 
+    /** ?1 lock key. Serializes enqueues of one idempotency key across hosts until commit. */
+    val lockKey: String = "SELECT pg_advisory_xact_lock(hashtext(?))"
+
+    /** ?1 key. The key's holder, locked, with whether it finished and how long ago (server clock). */
+    val holder: String = "SELECT id, type, state, lease_owner, lease_token, false AS valid, attempts, max_attempts, " +
+        "$NOW - updated_at AS finished_for FROM $tasks WHERE idempotency_key = ? FOR UPDATE"
+
+    /** ?1 id. A finished holder gives its key up. */
+    val dropKey: String = "UPDATE $tasks SET idempotency_key = NULL WHERE id = ?"
+
     /**
      * The claim: one statement that registers the worker, picks up to `limit` eligible tasks with
      * `FOR UPDATE SKIP LOCKED` (rows another claim holds are skipped, never waited for), leases
@@ -112,7 +122,7 @@ internal class PgSql(val schema: String) {
                 $picked
             ), claimed AS (
                 UPDATE $tasks t SET state = '$LEASED', lease_owner = ?, lease_expires_at = $NOW + ?,
-                       lease_token = nextval('$schema.lease_tokens'), attempts = t.attempts + 1, updated_at = $NOW
+                       lease_token = coalesce(t.lease_token, 0) + 1, attempts = t.attempts + 1, updated_at = $NOW
                 WHERE t.id IN (SELECT id FROM picked)
                 RETURNING t.*
             ), logged AS (
@@ -133,11 +143,11 @@ internal class PgSql(val schema: String) {
     /** ?1 worker, ?2 capabilities, ?3 ttl ms. */
     val upsertWorker: String = upsertWorkerBody
 
-    /** ?1 id, ?2 worker. Returns `type, attempts, updated_at` if the worker held a valid lease. */
+    /** ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at` if that claim held a valid lease. */
     val complete: String = """
         WITH done AS (
             UPDATE $tasks SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
-            WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_expires_at > $NOW
+            WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
             RETURNING id, type, attempts, updated_at
         ), logged AS (
             INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
@@ -148,7 +158,7 @@ internal class PgSql(val schema: String) {
 
     /** ?1 id. The row an ack needs, locked for the rest of the transaction. */
     val leaseForUpdate: String =
-        "SELECT id, type, state, lease_owner, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks WHERE id = ? FOR UPDATE"
+        "SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks WHERE id = ? FOR UPDATE"
 
     /** ?1 id. Why an ack was refused. */
     val leaseState: String = "SELECT state, lease_owner, lease_expires_at > $NOW AS valid FROM $tasks WHERE id = ?"
@@ -172,25 +182,30 @@ internal class PgSql(val schema: String) {
     /** ?1 delta, ?2 name. */
     val addCounter: String = "UPDATE $counters SET value = value + ? WHERE name = ?"
 
-    /** ?1 worker, ?2 worker. Extends the worker's valid leases by its TTL; returns their ids. */
+    /**
+     * ?1 worker, ?2 task ids, ?3 their tokens, ?4 worker. Records liveness and extends each listed
+     * lease still valid by the worker's TTL, never shortening it; returns `id, lease_token` of those.
+     */
     val heartbeat: String = """
         WITH w AS (
             UPDATE $workers SET last_heartbeat = $NOW WHERE worker_id = ? RETURNING lease_ttl_ms
         )
-        UPDATE $tasks t SET lease_expires_at = $NOW + w.lease_ttl_ms FROM w
-        WHERE t.state = '$LEASED' AND t.lease_owner = ? AND t.lease_expires_at > $NOW
-        RETURNING t.id
+        UPDATE $tasks t SET lease_expires_at = greatest(t.lease_expires_at, $NOW + w.lease_ttl_ms)
+        FROM w, unnest(?::bigint[], ?::bigint[]) AS l(id, token)
+        WHERE t.id = l.id AND t.lease_token = l.token AND t.state = '$LEASED' AND t.lease_owner = ?
+          AND t.lease_expires_at > $NOW
+        RETURNING t.id, t.lease_token
     """.trimIndent()
 
-    /** ?1 ttl ms, ?2 id, ?3 worker or null, ?4 same. */
+    /** ?1 ttl ms, ?2 id, ?3 worker, ?4 token. Extends a valid lease, never shortening it. */
     val renew: String = """
-        UPDATE $tasks SET lease_expires_at = $NOW + ?
-        WHERE id = ? AND state = '$LEASED' AND lease_expires_at > $NOW AND (?::text IS NULL OR lease_owner = ?)
+        UPDATE $tasks SET lease_expires_at = greatest(lease_expires_at, $NOW + ?)
+        WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
     """.trimIndent()
 
     /** ?1 stale timeout ms. Leased rows to sweep, skipping rows another host's sweep or ack holds. */
     val expired: String = """
-        SELECT id, type, state, lease_owner, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks
+        SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks
         WHERE state = '$LEASED' AND (
             lease_expires_at <= $NOW
             OR lease_owner IN (SELECT worker_id FROM $workers WHERE last_heartbeat < $NOW - ?))
@@ -203,7 +218,7 @@ internal class PgSql(val schema: String) {
 
     /** ?1 worker. */
     val leasedBy: String =
-        "SELECT id, type, state, lease_owner, true AS valid, attempts, max_attempts FROM $tasks WHERE state = '$LEASED' AND lease_owner = ? ORDER BY id FOR UPDATE"
+        "SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks WHERE state = '$LEASED' AND lease_owner = ? ORDER BY id FOR UPDATE"
 
     /** ?1 worker. */
     val deleteWorker: String = "DELETE FROM $workers WHERE worker_id = ?"
@@ -253,6 +268,12 @@ internal class PgSql(val schema: String) {
 
     companion object {
         /**
+         * Set on a connection only by a queue opened with `serverClock = false` (tests with a
+         * controllable clock): then [NOW] is that queue's [dev.spool.tasks.TaskQueueConfig.clock].
+         */
+        const val CLOCK_SETTING = "spool.now_ms"
+
+        /**
          * Always true (priorities are 0 or more), but only untyped claims say it, and only the
          * untyped claim indexes require it: so a typed claim can never be planned on an untyped
          * index, where a rare type would mean walking the whole backlog to find a few rows.
@@ -260,7 +281,9 @@ internal class PgSql(val schema: String) {
         const val UNTYPED = "priority >= 0"
 
         /** The database server's clock in epoch milliseconds, fixed for the statement. */
-        const val NOW = "(extract(epoch from statement_timestamp()) * 1000)::bigint"
+        const val NOW = "coalesce(nullif(current_setting('$CLOCK_SETTING', true), '')::bigint, " +
+            "(extract(epoch from statement_timestamp()) * 1000)::bigint)"
+
 
         const val WORKERS_KEY = "#workers"
         const val NOW_KEY = "#now"
@@ -271,6 +294,6 @@ internal class PgSql(val schema: String) {
         private val FINAL_STATES = TaskState.entries.filter { it.isFinal }.joinToString(", ") { "'$it'" }
 
         const val TASK_COLUMNS = "id, type, payload, priority, state, run_after, attempts, max_attempts, idempotency_key, " +
-            "requires, lease_owner, lease_expires_at, last_error, created_at, updated_at"
+            "requires, lease_owner, lease_token, lease_expires_at, last_error, created_at, updated_at"
     }
 }

@@ -2,9 +2,12 @@ package dev.spool.tasks.postgres.internal
 
 import dev.spool.storage.QueueStorageException
 import dev.spool.tasks.AckResult
-import dev.spool.tasks.AsyncTaskQueue
-import dev.spool.tasks.BlockingTaskQueue
 import dev.spool.tasks.ClaimStrategy
+import dev.spool.tasks.MisfirePolicy
+import dev.spool.tasks.Recurrence
+import dev.spool.tasks.Schedule
+import dev.spool.tasks.TaskLease
+import dev.spool.tasks.UniquePolicy
 import dev.spool.tasks.SweepResult
 import dev.spool.tasks.Task
 import dev.spool.tasks.TaskFilter
@@ -23,6 +26,10 @@ import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.withTimeoutOrNull
 import java.sql.Connection
 import java.time.Instant
 import java.util.EnumMap
@@ -46,7 +53,12 @@ internal class RealPostgresTaskQueue private constructor(
 ) : TaskQueue {
     override val config: TaskQueueConfig get() = postgres.queue
     private val sql = PgSql(postgres.schema)
-    private val db = PgDatabase(dataSource, config.readDispatcher, "TaskQueue ${config.name} (PostgreSQL schema ${postgres.schema})")
+    private val db = PgDatabase(
+        dataSource,
+        config.readDispatcher,
+        "TaskQueue ${config.name} (PostgreSQL schema ${postgres.schema})",
+        clock = if (postgres.serverClock) null else config.clock,
+    )
     private val closed = AtomicBoolean(false)
 
     /** Marks this object's own notifications, so its own enqueues are not announced twice. */
@@ -100,6 +112,7 @@ internal class RealPostgresTaskQueue private constructor(
         maxAttempts: Int,
         idempotencyKey: String?,
         requires: Set<String>,
+        unique: UniquePolicy,
     ): TaskId {
         validateType(type)
         validatePayload(payload)
@@ -107,27 +120,73 @@ internal class RealPostgresTaskQueue private constructor(
         require(maxAttempts >= 1) { "maxAttempts must be at least 1, was $maxAttempts" }
         require(idempotencyKey == null || idempotencyKey.isNotBlank()) { "idempotencyKey must not be blank" }
         validateStrings("requires", requires)
-        // With a key, repeating the statement after a lost connection finds the first one's task.
-        val retry = if (idempotencyKey != null) SAFE else UNSAFE
-        val (id, createdAt) = write("enqueue", retry) { c ->
-            val inserted = c.prepareStatement(sql.enqueue).use { s ->
-                s.setString(1, type)
-                s.setString(2, payload)
-                s.setInt(3, priority)
-                s.setNullableLong(4, runAfter?.toEpochMilli())
-                s.setInt(5, maxAttempts)
-                s.setNullableString(6, idempotencyKey)
-                s.setArray(7, c.textArray(requires.sorted()))
-                s.setString(8, "$instance|")
-                s.executeQuery().use { rs -> if (rs.next()) rs.getLong(1) to rs.getLong(2) else null }
+        val sorted = requires.sorted()
+        if (idempotencyKey == null) {
+            // One statement: insert, log, NOTIFY. Not repeated after a lost connection (it could
+            // have committed, and a repeat would add a second task).
+            val (id, change) = write("enqueue", UNSAFE) { c -> insert(c, type, payload, priority, runAfter, maxAttempts, null, sorted) }
+            change?.let(::emit)
+            return TaskId(id)
+        }
+        // With a key: one transaction under an advisory lock on the key, so enqueues of one key on
+        // every host take turns and leave one holder. Repeating KEEP after a lost connection finds
+        // the first attempt's task; REPLACE would replace it, so it is not repeated.
+        val changes = ArrayList<TaskTransition>(2)
+        val id = write("enqueue", if (unique.onExisting == UniquePolicy.OnExisting.KEEP) SAFE else UNSAFE) { c ->
+            changes.clear()
+            c.transaction {
+                c.prepareStatement(sql.lockKey).use { s -> s.setString(1, "${postgres.schema}:$idempotencyKey"); s.execute() }
+                val holder = c.prepareStatement(sql.holder).use { s ->
+                    s.setString(1, idempotencyKey)
+                    s.executeQuery().use { rs -> if (rs.next()) rs.toLeaseRow() to rs.getLong("finished_for") else null }
+                }
+                if (holder != null) {
+                    val (row, finishedFor) = holder
+                    val window = unique.finishedHoldsKeyFor
+                    when {
+                        row.state.isFinal && !window.isInfinite() && finishedFor >= window.inWholeMilliseconds ->
+                            c.prepareStatement(sql.dropKey).use { s -> s.setLong(1, row.id); s.executeUpdate() }
+                        unique.onExisting == UniquePolicy.OnExisting.REPLACE && row.state == TaskState.QUEUED -> {
+                            val at = finish(c, row.id, TaskState.CANCELLED, null, null, 0, dropKey = true)
+                            changes += log(c, row, at, TaskState.QUEUED, TaskState.CANCELLED, null, row.attempts, null)
+                        }
+                        else -> return@transaction row.id
+                    }
+                }
+                val (id, change) = insert(c, type, payload, priority, runAfter, maxAttempts, idempotencyKey, sorted)
+                change?.let(changes::add)
+                id
             }
-            // The key was taken; the winner's row is visible to this new statement's snapshot.
-            inserted ?: (findByKey(c, idempotencyKey!!) to null)
         }
-        if (createdAt != null) {
-            emit(TaskTransition(TaskId(id), type, null, TaskState.QUEUED, Instant.ofEpochMilli(createdAt), null, 0, null))
-        }
+        changes.forEach(::emit)
         return TaskId(id)
+    }
+
+    /** Inserts one task with its log row and NOTIFY; returns its id and transition (null if the key was taken). */
+    private fun insert(
+        c: Connection,
+        type: String,
+        payload: String,
+        priority: Int,
+        runAfter: Instant?,
+        maxAttempts: Int,
+        key: String?,
+        requires: List<String>,
+    ): Pair<Long, TaskTransition?> {
+        val inserted = c.prepareStatement(sql.enqueue).use { s ->
+            s.setString(1, type)
+            s.setString(2, payload)
+            s.setInt(3, priority)
+            s.setNullableLong(4, runAfter?.toEpochMilli())
+            s.setInt(5, maxAttempts)
+            s.setNullableString(6, key)
+            s.setArray(7, c.textArray(requires))
+            s.setString(8, "$instance|")
+            s.executeQuery().use { rs -> if (rs.next()) rs.getLong(1) to rs.getLong(2) else null }
+        }
+        if (inserted == null) return findByKey(c, key!!) to null
+        val (id, at) = inserted
+        return id to TaskTransition(TaskId(id), type, null, TaskState.QUEUED, Instant.ofEpochMilli(at), null, 0, null)
     }
 
     private fun findByKey(c: Connection, key: String): Long = c.prepareStatement(sql.findByKey).use { s ->
@@ -190,37 +249,47 @@ internal class RealPostgresTaskQueue private constructor(
         }
     }
 
-    override suspend fun heartbeat(workerId: String): Set<TaskId> {
+    override suspend fun heartbeat(workerId: String, leases: Collection<TaskLease>): Set<TaskLease> {
         validateWorkerId(workerId)
+        leases.firstOrNull { it.workerId != workerId }?.let {
+            throw IllegalArgumentException("leases must all belong to $workerId; $it belongs to ${it.workerId}")
+        }
+        val wanted = leases.associateBy { it.taskId.value }
         return write("heartbeat", SAFE) { c ->
             c.prepareStatement(sql.heartbeat).use { s ->
                 s.setString(1, workerId)
-                s.setString(2, workerId)
-                s.executeQuery().use { rs -> buildSet { while (rs.next()) add(TaskId(rs.getLong(1))) } }
+                s.setArray(2, c.createArrayOf("bigint", leases.map { it.taskId.value }.toTypedArray()))
+                s.setArray(3, c.createArrayOf("bigint", leases.map { it.token }.toTypedArray()))
+                s.setString(4, workerId)
+                s.executeQuery().use { rs -> buildSet { while (rs.next()) wanted[rs.getLong(1)]?.let(::add) } }
             }
         }
     }
 
-    override suspend fun renew(taskId: TaskId, ttl: Duration, workerId: String?): Boolean {
+    override suspend fun renew(lease: TaskLease, ttl: Duration): AckResult {
         validateTtl("ttl", ttl)
         return write("renew", SAFE) { c ->
-            c.prepareStatement(sql.renew).use { s ->
+            val renewed = c.prepareStatement(sql.renew).use { s ->
                 s.setLong(1, ttl.inWholeMilliseconds.coerceAtLeast(1))
-                s.setLong(2, taskId.value)
-                s.setNullableString(3, workerId)
-                s.setNullableString(4, workerId)
+                s.setLong(2, lease.taskId.value)
+                s.setString(3, lease.workerId)
+                s.setLong(4, lease.token)
                 s.executeUpdate() == 1
             }
+            if (renewed) AckResult.RENEWED else refusal(c, lease.taskId.value)
         }
     }
 
-    override suspend fun complete(taskId: TaskId, workerId: String): AckResult {
+    override suspend fun complete(lease: TaskLease): AckResult {
+        val taskId = lease.taskId
+        val workerId = lease.workerId
         var change: TaskTransition? = null
         val result = write("complete", UNSAFE) { c ->
             change = c.prepareStatement(sql.complete).use { s ->
                 s.setLong(1, taskId.value)
                 s.setString(2, workerId)
-                s.setString(3, workerId)
+                s.setLong(3, lease.token)
+                s.setString(4, workerId)
                 s.executeQuery().use { rs ->
                     if (!rs.next()) return@use null
                     TaskTransition(
@@ -248,21 +317,21 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     /** The refusal for an ack by [workerId] on a locked [row], or null if it holds a valid lease. */
-    private fun refusal(row: LeaseRow?, workerId: String): AckResult? = when {
+    private fun refusal(row: LeaseRow?, lease: TaskLease): AckResult? = when {
         row == null -> AckResult.NOT_FOUND
         row.state == TaskState.CANCELLED -> AckResult.CANCELLED
-        row.state != TaskState.LEASED || row.owner != workerId || !row.valid -> AckResult.LEASE_LOST
+        row.state != TaskState.LEASED || row.owner != lease.workerId || row.token != lease.token || !row.valid -> AckResult.LEASE_LOST
         else -> null
     }
 
-    override suspend fun fail(taskId: TaskId, workerId: String, error: String, retryable: Boolean): AckResult {
+    override suspend fun fail(lease: TaskLease, error: String, retryable: Boolean): AckResult {
         val stored = truncateError(error)
         val changes = ArrayList<TaskTransition>(1)
         val result = write("fail", UNSAFE) { c ->
             changes.clear()
             c.transaction {
-                val row = lockLease(c, taskId.value)
-                refusal(row, workerId) ?: failAttempt(c, row!!, workerId, stored, retryable, changes)
+                val row = lockLease(c, lease.taskId.value)
+                refusal(row, lease) ?: failAttempt(c, row!!, lease.workerId, stored, retryable, changes)
             }
         }
         changes.forEach(::emit)
@@ -289,8 +358,9 @@ internal class RealPostgresTaskQueue private constructor(
         }
     }
 
-    private fun finish(c: Connection, id: Long, state: TaskState, error: String?, delayMs: Long?, attemptsDelta: Int): Long =
-        c.prepareStatement(sql.finish).use { s ->
+    private fun finish(c: Connection, id: Long, state: TaskState, error: String?, delayMs: Long?, attemptsDelta: Int, dropKey: Boolean = false): Long {
+        if (dropKey) c.prepareStatement(sql.dropKey).use { s -> s.setLong(1, id); s.executeUpdate() }
+        return c.prepareStatement(sql.finish).use { s ->
             s.setString(1, state.name)
             s.setNullableString(2, error)
             s.setNullableLong(3, delayMs)
@@ -302,6 +372,7 @@ internal class RealPostgresTaskQueue private constructor(
                 rs.getLong(1)
             }
         }
+    }
 
     private fun log(c: Connection, row: LeaseRow, at: Long, from: TaskState?, to: TaskState, workerId: String?, attempt: Int, error: String?): TaskTransition {
         c.prepareStatement(sql.insertLog).use { s ->
@@ -324,16 +395,16 @@ internal class RealPostgresTaskQueue private constructor(
         s.executeUpdate()
     }
 
-    override suspend fun release(taskId: TaskId, workerId: String): AckResult {
+    override suspend fun release(lease: TaskLease): AckResult {
         val changes = ArrayList<TaskTransition>(1)
         val result = write("release", UNSAFE) { c ->
             changes.clear()
             c.transaction {
-                val row = lockLease(c, taskId.value)
-                refusal(row, workerId) ?: run {
+                val row = lockLease(c, lease.taskId.value)
+                refusal(row, lease) ?: run {
                     row!!
                     val at = finish(c, row.id, TaskState.QUEUED, null, 0, attemptsDelta = -1)
-                    changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts - 1, null)
+                    changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, lease.workerId, row.attempts - 1, null)
                     AckResult.RELEASED
                 }
             }
@@ -398,14 +469,18 @@ internal class RealPostgresTaskQueue private constructor(
                     s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toLeaseRow()) } }
                 }
                 for (row in held) {
-                    val at = finish(c, row.id, TaskState.QUEUED, null, 0, attemptsDelta = -1)
-                    changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts - 1, null)
+                    if (row.valid) {
+                        val at = finish(c, row.id, TaskState.QUEUED, null, 0, attemptsDelta = -1)
+                        changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts - 1, null)
+                    } else {
+                        failAttempt(c, row, workerId, "lease expired (worker $workerId)", retryable = true, changes = changes)
+                    }
                 }
                 c.prepareStatement(sql.deleteWorker).use { s ->
                     s.setString(1, workerId)
                     s.executeUpdate()
                 }
-                held.size
+                held.count { it.valid }
             }
         }
         changes.forEach(::emit)
@@ -510,11 +585,47 @@ internal class RealPostgresTaskQueue private constructor(
         return stats
     }
 
-    // ---- Facades and lifecycle ----
+    // ---- Observation: polling the row, woken early by this object's own transitions ----
 
-    override fun blocking(): BlockingTaskQueue = BlockingTaskQueue(this)
+    override fun observe(taskId: TaskId): Flow<Task?> = flow {
+        var last: Any? = NOTHING
+        while (true) {
+            val task = get(taskId)
+            if (last === NOTHING || task != last) emit(task)
+            last = task
+            withTimeoutOrNull(config.observeInterval) { transitions.filter { it.taskId == taskId }.first() }
+        }
+    }
 
-    override fun async(): AsyncTaskQueue = AsyncTaskQueue(this)
+    override suspend fun awaitFinal(taskId: TaskId): Task? = observe(taskId).first { it == null || it.state.isFinal }
+
+    // ---- Schedules: not yet on PostgreSQL ----
+
+    private fun noSchedules(): Nothing = throw UnsupportedOperationException(
+        "recurring schedules are not yet supported by the PostgreSQL TaskQueue; use the SQLite TaskQueue for them",
+    )
+
+    override suspend fun schedule(
+        name: String,
+        type: String,
+        payload: String,
+        recurrence: Recurrence,
+        misfire: MisfirePolicy,
+        priority: Int,
+        maxAttempts: Int,
+        requires: Set<String>,
+        startAt: Instant?,
+    ): Schedule = noSchedules()
+
+    override suspend fun schedules(): List<Schedule> = emptyList<Schedule>().also { checkOpen() }
+
+    override suspend fun pauseSchedule(name: String): Boolean = noSchedules()
+
+    override suspend fun resumeSchedule(name: String): Boolean = noSchedules()
+
+    override suspend fun deleteSchedule(name: String): Boolean = noSchedules()
+
+    // ---- Lifecycle ----
 
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
@@ -525,6 +636,7 @@ internal class RealPostgresTaskQueue private constructor(
 
     companion object {
         private const val TRANSITION_BUFFER = 4096
+        private val NOTHING = Any()
 
         private fun order(strategy: ClaimStrategy): Comparator<Task> = when (strategy) {
             ClaimStrategy.FIFO, ClaimStrategy.WEIGHTED_RANDOM -> compareBy { it.id.value }
