@@ -84,7 +84,7 @@ object TaskProcessMain {
                 Files.newBufferedWriter(Path.of(output), StandardOpenOption.CREATE, StandardOpenOption.APPEND).use { out ->
                     out.write("${first.id.value}\n")
                     out.flush()
-                    check(queue.complete(first.id, workerId) == AckResult.COMPLETED) { "could not complete ${first.id}" }
+                    check(queue.complete(first.lease!!) == AckResult.COMPLETED) { "could not complete ${first.id}" }
                     val handler = TaskHandler { task ->
                         synchronized(out) {
                             out.write("${task.id.value}\n")
