@@ -615,7 +615,13 @@ internal class RealPostgresTaskQueue private constructor(
         maxAttempts: Int,
         requires: Set<String>,
         startAt: Instant?,
-    ): Schedule = noSchedules()
+    ): Schedule {
+        require(name.isNotBlank()) { "name must not be blank" }
+        require(name.length <= MAX_TYPE_LENGTH) { "name must be at most $MAX_TYPE_LENGTH characters, was ${name.length}" }
+        validateType(type)
+        validatePayload(payload)
+        noSchedules()
+    }
 
     override suspend fun schedules(): List<Schedule> = emptyList<Schedule>().also { checkOpen() }
 
