@@ -19,6 +19,7 @@ object TestDatabase {
             maximumPoolSize = size
             minimumIdle = 0
             poolName = name
+            addDataSourceProperty("ApplicationName", name)
             connectionTimeout = 10_000
         },
     )
