@@ -19,7 +19,8 @@ import java.time.Instant
  * @property requires the capabilities each occurrence requires.
  * @property paused true while [TaskQueue.pauseSchedule] holds it: nothing is enqueued.
  * @property nextFireAt the fire time of the occurrence pending now (queued or running), or of the
- *   next one to be enqueued; null if the recurrence has no further fire time or it is paused.
+ *   next one to be enqueued (while paused: the first fire time not yet run); null if the
+ *   recurrence has no further fire time.
  * @property pendingTaskId the occurrence enqueued and not yet finished, if any.
  * @property createdAt when the schedule was first created.
  */

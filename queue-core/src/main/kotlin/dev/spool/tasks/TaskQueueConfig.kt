@@ -34,6 +34,11 @@ import kotlin.time.toKotlinDuration
  * @property readDispatcher where reads run their blocking JDBC calls.
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [TaskQueue.close].
+ * @property walSizeLimitBytes the WAL's hard bound, as [dev.spool.queue.QueueConfig.walSizeLimitBytes]:
+ *   when a commit leaves the WAL larger, the writer runs a TRUNCATE checkpoint. 0 turns the hard
+ *   bound off; the background checkpointer still checkpoints after commits either way.
+ * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
+ *   fails it. Reads the whole file: off by default.
  * @throws IllegalArgumentException if a size is not positive, a duration is not positive, or a
  *   type in [retryPolicies] is blank.
  */
@@ -52,6 +57,8 @@ public class TaskQueueConfig(
     public val random: Random = Random.Default,
     public val readDispatcher: CoroutineDispatcher = Dispatchers.IO,
     public val writerDispatcher: CoroutineDispatcher? = null,
+    public val walSizeLimitBytes: Long = 64L * 1024 * 1024,
+    public val checkIntegrityOnOpen: Boolean = false,
 ) {
     init {
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
@@ -64,6 +71,7 @@ public class TaskQueueConfig(
         require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
         require(name.isNotBlank()) { "name must not be blank" }
+        require(walSizeLimitBytes >= 0) { "walSizeLimitBytes must not be negative, was $walSizeLimitBytes" }
     }
 
     /** The retry policy for tasks of [type]. */
@@ -71,8 +79,9 @@ public class TaskQueueConfig(
 
     override fun toString(): String =
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
-            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, observeInterval=$observeInterval, durability=$durability, " +
-            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout)"
+            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, observeInterval=$observeInterval, " +
+            "durability=$durability, maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, " +
+            "busyTimeout=$busyTimeout, walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen)"
 
     /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
     public class Builder internal constructor() {
@@ -91,6 +100,8 @@ public class TaskQueueConfig(
         private var random = defaults.random
         private var readDispatcher = defaults.readDispatcher
         private var writerDispatcher = defaults.writerDispatcher
+        private var walSizeLimitBytes = defaults.walSizeLimitBytes
+        private var checkIntegrityOnOpen = defaults.checkIntegrityOnOpen
 
         /** Sets [TaskQueueConfig.retryPolicy]. */
         public fun retryPolicy(value: RetryPolicy): Builder = apply { retryPolicy = value }
@@ -134,6 +145,11 @@ public class TaskQueueConfig(
 
         /** Sets [TaskQueueConfig.writerDispatcher]; null gives the queue its own thread. */
         public fun writerDispatcher(value: CoroutineDispatcher?): Builder = apply { writerDispatcher = value }
+        /** Sets [TaskQueueConfig.walSizeLimitBytes]; 0 turns the hard bound off. */
+        public fun walSizeLimitBytes(value: Long): Builder = apply { walSizeLimitBytes = value }
+
+        /** Sets [TaskQueueConfig.checkIntegrityOnOpen]. */
+        public fun checkIntegrityOnOpen(value: Boolean): Builder = apply { checkIntegrityOnOpen = value }
 
         /**
          * The configuration.
@@ -155,6 +171,8 @@ public class TaskQueueConfig(
             random = random,
             readDispatcher = readDispatcher,
             writerDispatcher = writerDispatcher,
+            walSizeLimitBytes = walSizeLimitBytes,
+            checkIntegrityOnOpen = checkIntegrityOnOpen,
         )
     }
 

@@ -17,9 +17,12 @@ import java.sql.Types
  * inserted through [TaskWriter.enqueueOccurrence] with the key `schedule:<name>:<fire time>`, in
  * the same transaction that moves the row on; because every such transaction is a
  * `BEGIN IMMEDIATE` on the one file and the key is unique, a fire time is enqueued once across
- * every process.
+ * every process. Its statements are prepared with [TaskStatements] and renewed with them after a
+ * failed transaction.
  */
-internal class ScheduleKeeper(private val connection: Connection, private val tasks: TaskWriter) : AutoCloseable {
+internal class ScheduleKeeper(private val connection: Connection, private val writer: () -> TaskWriter) : AutoCloseable {
+    private val tasks: TaskWriter get() = writer()
+
     /** What the keeper needs from the task side; implemented by the queue, on the writer thread. */
     interface TaskWriter {
         /** Inserts an occurrence (or finds the task already holding [key]) and returns its id. */

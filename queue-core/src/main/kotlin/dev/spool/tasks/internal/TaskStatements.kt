@@ -15,8 +15,11 @@ import java.time.Instant
  * The writer's prepared statements: the hot paths (enqueue, claim, acks, heartbeat, sweep), each
  * prepared once and used only on the writer thread. States are spelled by [TaskState] only.
  */
-internal class TaskStatements(private val connection: Connection) : AutoCloseable {
+internal class TaskStatements(private val connection: Connection, writer: () -> ScheduleKeeper.TaskWriter) : AutoCloseable {
     private val prepared = ArrayList<PreparedStatement>()
+
+    /** The schedules' statements and logic, renewed with these. */
+    val schedules: ScheduleKeeper = ScheduleKeeper(connection, writer)
 
     private fun prepare(sql: String): PreparedStatement = connection.prepareStatement(sql.trimIndent()).also(prepared::add)
 
@@ -253,6 +256,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
 
     override fun close() {
         prepared.forEach { runCatching { it.close() } }
+        schedules.close()
     }
 
     /** The lease-related fields of one task, read inside the writer's transaction. */
