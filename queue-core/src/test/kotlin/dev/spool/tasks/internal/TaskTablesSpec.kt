@@ -4,6 +4,7 @@ import dev.spool.tasks.TaskQueue
 import dev.spool.tasks.tempTasksDb
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
+import org.jetbrains.exposed.v1.core.AutoIncColumnType
 import org.jetbrains.exposed.v1.core.IntegerColumnType
 import org.jetbrains.exposed.v1.core.LongColumnType
 import java.sql.DriverManager
@@ -19,7 +20,8 @@ class TaskTablesSpec : FunSpec({
                     buildList { while (rs.next()) add(Triple(rs.getString("name"), rs.getString("type"), rs.getInt("notnull") == 1 || rs.getInt("pk") == 1)) }
                 }
                 val expected = table.columns.map { column ->
-                    val affinity = when (column.columnType) {
+                    val type = (column.columnType as? AutoIncColumnType<*>)?.delegate ?: column.columnType
+                    val affinity = when (type) {
                         is LongColumnType, is IntegerColumnType -> "INTEGER"
                         else -> "TEXT"
                     }
