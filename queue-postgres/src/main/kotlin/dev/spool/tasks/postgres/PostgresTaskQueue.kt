@@ -1,0 +1,72 @@
+package dev.spool.tasks.postgres
+
+import dev.spool.storage.QueueStorageException
+import dev.spool.tasks.BlockingTaskQueue
+import dev.spool.tasks.TaskQueue
+import dev.spool.tasks.postgres.internal.RealPostgresTaskQueue
+import javax.sql.DataSource
+
+/**
+ * Opens a [TaskQueue] whose tasks live in PostgreSQL, so worker processes on many hosts share one
+ * queue. It is the same interface as the SQLite [TaskQueue.open]: [dev.spool.tasks.TaskWorker],
+ * the Java facades, metrics and observation work unchanged, and moving from one host to many is
+ * a change of the line that opens the queue.
+ *
+ * **Claims** are one statement each: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED
+ * LIMIT n) RETURNING …`, for every [dev.spool.tasks.ClaimStrategy] (weighted random included,
+ * with the SQLite backend's distribution) and with the type and capability filters in SQL.
+ * Concurrent claimers on any host skip each other's rows instead of waiting, and partial indexes
+ * over queued rows keep a claim an index probe at millions of queued tasks.
+ *
+ * **Time** is the database server's clock (`statement_timestamp()`), for leases, `runAfter`,
+ * backoff, heartbeats and the log: clock skew between worker hosts can neither expire nor stretch
+ * a lease. [dev.spool.tasks.TaskQueueConfig.clock] is not used. A `runAfter` you pass is an
+ * absolute instant and is compared with the server's clock.
+ *
+ * **Wake-ups.** Every enqueue sends `NOTIFY`; each open queue `LISTEN`s on one connection of its
+ * own and passes enqueues from any host to [TaskQueue.transitions], so idle workers claim within
+ * milliseconds. Workers still poll ([dev.spool.tasks.TaskWorkerConfig.pollInterval]), so a missed
+ * notification (say, while the listening connection reconnects) only delays a claim.
+ *
+ * **Connections.** Each call borrows a connection from the [DataSource] for one statement or one
+ * short transaction: give it a pool (HikariCP, or your application's). The queue never closes the
+ * data source. A call that finds its connection lost (a server restart, `pg_terminate_backend`) is
+ * repeated on a fresh connection when that is safe (reads, heartbeats, keyed enqueues, sweeps,
+ * cancels) and otherwise fails with [QueueStorageException]; a transaction cut off is rolled back
+ * by the server, so state is never half-written.
+ *
+ * **Schema.** The tables live in [PostgresTaskQueueConfig.schema], created and migrated on open
+ * (versions in `<schema>.spool_schema`, under an advisory lock, so hosts opening together migrate
+ * once). Several queues share a database with different schemas.
+ *
+ * **Not** a replacement for the SQLite queue on one host: every call is a network round trip and
+ * a commit on the server, so a single process is faster on a local file. Choose it when workers run
+ * on more than one host, or the application already runs PostgreSQL.
+ */
+public object PostgresTaskQueue {
+    /**
+     * Opens the task queue in [PostgresTaskQueueConfig.schema] of the database behind
+     * [dataSource], creating or migrating its tables first.
+     *
+     * **Threading.** Blocks the calling thread for the migration (a few statements); the returned
+     * queue is safe for concurrent use, as [TaskQueue] documents. Its blocking JDBC calls run on
+     * [dev.spool.tasks.TaskQueueConfig.readDispatcher].
+     *
+     * @throws QueueStorageException if the database cannot be reached, the schema holds tables that
+     *   are not a Spool task queue, or its version is newer than this Spool understands.
+     */
+    @JvmStatic
+    @JvmOverloads
+    public fun open(dataSource: DataSource, config: PostgresTaskQueueConfig = PostgresTaskQueueConfig()): TaskQueue =
+        RealPostgresTaskQueue.open(dataSource, config)
+
+    /**
+     * Opens the queue as [open] does and returns its blocking view, for Java callers.
+     *
+     * @throws QueueStorageException as [open] does.
+     */
+    @JvmStatic
+    @JvmOverloads
+    public fun openBlocking(dataSource: DataSource, config: PostgresTaskQueueConfig = PostgresTaskQueueConfig()): BlockingTaskQueue =
+        open(dataSource, config).blocking()
+}

@@ -1,0 +1,299 @@
+package dev.spool.tasks.postgres.internal
+
+import dev.spool.tasks.ClaimStrategy
+import dev.spool.tasks.TaskState
+
+/**
+ * Every statement of the PostgreSQL task queue, for one schema. Hot-path writes are one statement
+ * each (data-modifying CTEs write the task and its `task_log` row together), so an autocommit call
+ * is one round trip and one commit.
+ *
+ * Time is always [NOW], the server's clock; the worker host's clock is never stored or compared.
+ */
+internal class PgSql(val schema: String) {
+    private val tasks = "$schema.tasks"
+    private val log = "$schema.task_log"
+    private val workers = "$schema.task_workers"
+    private val counters = "$schema.task_counters"
+
+    /** The `NOTIFY` channel enqueues announce themselves on. */
+    val channel: String = "spool_tasks_$schema"
+
+    /**
+     * ?1 type, ?2 payload, ?3 priority, ?4 runAfter (null: now), ?5 maxAttempts, ?6 idempotency key,
+     * ?7 requires, ?8 notify payload prefix. Returns `id, created_at` when it inserted; no row when
+     * the key was taken (then [findByKey]).
+     */
+    val enqueue: String = """
+        WITH ins AS (
+            INSERT INTO $tasks (type, payload, priority, state, run_after, max_attempts, idempotency_key, requires, created_at, updated_at)
+            VALUES (?, ?, ?, '$QUEUED', coalesce(?, $NOW), ?, ?, ?::text[], $NOW, $NOW)
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id, type, created_at
+        ), logged AS (
+            INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
+            SELECT id, type, created_at, NULL, '$QUEUED', NULL, 0 FROM ins
+        )
+        SELECT id, created_at, pg_notify('$channel', ? || id || '|' || created_at || '|' || type) FROM ins
+    """.trimIndent()
+
+    val findByKey: String = "SELECT id FROM $tasks WHERE idempotency_key = ?"
+
+    /** ?1 lock key. Serializes enqueues of one idempotency key across hosts until commit. */
+    val lockKey: String = "SELECT pg_advisory_xact_lock(hashtext(?))"
+
+    /** ?1 key. The key's holder, locked, with whether it finished and how long ago (server clock). */
+    val holder: String = "SELECT id, type, state, lease_owner, lease_token, false AS valid, attempts, max_attempts, " +
+        "$NOW - updated_at AS finished_for FROM $tasks WHERE idempotency_key = ? FOR UPDATE"
+
+    /** ?1 id. A finished holder gives its key up. */
+    val dropKey: String = "UPDATE $tasks SET idempotency_key = NULL WHERE id = ?"
+
+    /**
+     * The claim: one statement that registers the worker, picks up to `limit` eligible tasks with
+     * `FOR UPDATE SKIP LOCKED` (rows another claim holds are skipped, never waited for), leases
+     * them with a fresh fencing token, and logs the transitions.
+     *
+     * Without [typed]: ?1 worker, ?2 capabilities, ?3 ttl ms, ?4 capabilities (requires ⊆),
+     * ?5 limit, ?6 worker, ?7 ttl ms. With [typed]: ?1 worker, ?2 capabilities, ?3 ttl ms,
+     * ?4 accepted types, ?5 capabilities, ?6 limit per type, ?7 limit, ?8 worker, ?9 ttl ms.
+     *
+     * Typed claims probe the `(type, …) WHERE state = 'QUEUED'` indexes once per accepted type (a
+     * `LATERAL` join over the type list), so each probe is an ordered index scan that stops after
+     * `limit` rows; untyped claims scan `(priority, id)` or `(id)` the same way. Weighted random
+     * draws an Efraimidis–Spirakis key per eligible task, `-ln(U) * (1 + priority)` with U in
+     * (0, 1], and takes the smallest keys: it reads every eligible row, as documented on
+     * [ClaimStrategy.WEIGHTED_RANDOM].
+     */
+    fun claim(strategy: ClaimStrategy, typed: Boolean): String {
+        val key = if (strategy == ClaimStrategy.WEIGHTED_RANDOM) "-ln(1.0 - random()) * (1 + priority)" else "0"
+        val inner = when (strategy) {
+            ClaimStrategy.FIFO -> "id"
+            ClaimStrategy.LIFO -> "id DESC"
+            ClaimStrategy.PRIORITY -> "priority, id"
+            ClaimStrategy.WEIGHTED_RANDOM -> "k"
+        }
+        // Typed FIFO and LIFO order by (created_at, id): the same order for tasks enqueued one after
+        // another, and one that neither the primary key nor an untyped index can produce, so the
+        // planner cannot trade the (type, created_at, id) probe for a walk over every queued id
+        // filtering for the type (ruinous for a rare type). Tasks enqueued concurrently commit in
+        // no defined order anyway.
+        val typedInner = when (strategy) {
+            ClaimStrategy.FIFO -> "created_at, id"
+            ClaimStrategy.LIFO -> "created_at DESC, id DESC"
+            else -> inner
+        }
+        val typedOuter = when (strategy) {
+            ClaimStrategy.FIFO -> "c.created_at, c.id"
+            ClaimStrategy.LIFO -> "c.created_at DESC, c.id DESC"
+            else -> null
+        }
+        val outer = when (strategy) {
+            ClaimStrategy.FIFO -> "c.id"
+            ClaimStrategy.LIFO -> "c.id DESC"
+            ClaimStrategy.PRIORITY -> "c.priority, c.id"
+            ClaimStrategy.WEIGHTED_RANDOM -> "c.k"
+        }
+        val picked = if (typed) {
+            """
+            SELECT c.id FROM unnest(?::text[]) AS accepted(type)
+            CROSS JOIN LATERAL (
+                SELECT id, priority, created_at, $key AS k FROM $tasks
+                WHERE type = accepted.type AND state = '$QUEUED' AND run_after <= $NOW AND requires <@ ?::text[]
+                ORDER BY $typedInner LIMIT ?
+                FOR UPDATE SKIP LOCKED
+            ) c
+            ORDER BY ${typedOuter ?: outer} LIMIT ?
+            """
+        } else {
+            """
+            SELECT id FROM (
+                SELECT id, priority, $key AS k FROM $tasks
+                WHERE state = '$QUEUED' AND $UNTYPED AND run_after <= $NOW AND requires <@ ?::text[]
+                ORDER BY $inner LIMIT ?
+                FOR UPDATE SKIP LOCKED
+            ) c
+            """
+        }
+        return """
+            WITH worker AS (
+                $upsertWorkerBody
+            ), picked AS MATERIALIZED (
+                $picked
+            ), claimed AS (
+                UPDATE $tasks t SET state = '$LEASED', lease_owner = ?, lease_expires_at = $NOW + ?,
+                       lease_token = coalesce(t.lease_token, 0) + 1, attempts = t.attempts + 1, updated_at = $NOW
+                WHERE t.id IN (SELECT id FROM picked)
+                RETURNING t.*
+            ), logged AS (
+                INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
+                SELECT id, type, updated_at, '$QUEUED', '$LEASED', lease_owner, attempts FROM claimed
+            )
+            SELECT $TASK_COLUMNS FROM claimed
+        """.trimIndent()
+    }
+
+    private val upsertWorkerBody = """
+        INSERT INTO $workers (worker_id, capabilities, lease_ttl_ms, started_at, last_heartbeat)
+        VALUES (?, ?::text[], ?, $NOW, $NOW)
+        ON CONFLICT (worker_id) DO UPDATE SET capabilities = EXCLUDED.capabilities,
+            lease_ttl_ms = EXCLUDED.lease_ttl_ms, last_heartbeat = EXCLUDED.last_heartbeat
+    """.trimIndent()
+
+    /** ?1 worker, ?2 capabilities, ?3 ttl ms. */
+    val upsertWorker: String = upsertWorkerBody
+
+    /** ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at` if that claim held a valid lease. */
+    val complete: String = """
+        WITH done AS (
+            UPDATE $tasks SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
+            WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
+            RETURNING id, type, attempts, updated_at
+        ), logged AS (
+            INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
+            SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', ?, attempts FROM done
+        )
+        SELECT type, attempts, updated_at FROM done
+    """.trimIndent()
+
+    /** ?1 id. The row an ack needs, locked for the rest of the transaction. */
+    val leaseForUpdate: String =
+        "SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks WHERE id = ? FOR UPDATE"
+
+    /** ?1 id. Why an ack was refused. */
+    val leaseState: String = "SELECT state, lease_owner, lease_expires_at > $NOW AS valid FROM $tasks WHERE id = ?"
+
+    /**
+     * ?1 state, ?2 error (null keeps the last), ?3 delay ms (null keeps run_after), ?4 same delay,
+     * ?5 attempts delta, ?6 id. Ends the lease. Returns `updated_at`.
+     */
+    val finish: String = """
+        UPDATE $tasks SET state = ?, last_error = coalesce(?, last_error),
+               run_after = CASE WHEN ?::bigint IS NULL THEN run_after ELSE $NOW + ?::bigint END,
+               attempts = attempts + ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
+        WHERE id = ?
+        RETURNING updated_at
+    """.trimIndent()
+
+    /** ?1 task, ?2 type, ?3 at, ?4 from, ?5 to, ?6 worker, ?7 attempt, ?8 error. */
+    val insertLog: String =
+        "INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+    /** ?1 delta, ?2 name. */
+    val addCounter: String = "UPDATE $counters SET value = value + ? WHERE name = ?"
+
+    /**
+     * ?1 worker, ?2 task ids, ?3 their tokens, ?4 worker. Records liveness and extends each listed
+     * lease still valid by the worker's TTL, never shortening it; returns `id, lease_token` of those.
+     */
+    val heartbeat: String = """
+        WITH w AS (
+            UPDATE $workers SET last_heartbeat = $NOW WHERE worker_id = ? RETURNING lease_ttl_ms
+        )
+        UPDATE $tasks t SET lease_expires_at = greatest(t.lease_expires_at, $NOW + w.lease_ttl_ms)
+        FROM w, unnest(?::bigint[], ?::bigint[]) AS l(id, token)
+        WHERE t.id = l.id AND t.lease_token = l.token AND t.state = '$LEASED' AND t.lease_owner = ?
+          AND t.lease_expires_at > $NOW
+        RETURNING t.id, t.lease_token
+    """.trimIndent()
+
+    /** ?1 ttl ms, ?2 id, ?3 worker, ?4 token. Extends a valid lease, never shortening it. */
+    val renew: String = """
+        UPDATE $tasks SET lease_expires_at = greatest(lease_expires_at, $NOW + ?)
+        WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
+    """.trimIndent()
+
+    /** ?1 stale timeout ms. Leased rows to sweep, skipping rows another host's sweep or ack holds. */
+    val expired: String = """
+        SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks
+        WHERE state = '$LEASED' AND (
+            lease_expires_at <= $NOW
+            OR lease_owner IN (SELECT worker_id FROM $workers WHERE last_heartbeat < $NOW - ?))
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+    """.trimIndent()
+
+    /** ?1 stale timeout ms. */
+    val deleteStaleWorkers: String = "DELETE FROM $workers WHERE last_heartbeat < $NOW - ?"
+
+    /** ?1 worker. */
+    val leasedBy: String =
+        "SELECT id, type, state, lease_owner, lease_token, lease_expires_at > $NOW AS valid, attempts, max_attempts FROM $tasks WHERE state = '$LEASED' AND lease_owner = ? ORDER BY id FOR UPDATE"
+
+    /** ?1 worker. */
+    val deleteWorker: String = "DELETE FROM $workers WHERE worker_id = ?"
+
+    /** ?1 before (epoch ms). Deletes final tasks and their log; counts purged successes. */
+    val purge: String = """
+        WITH gone AS (
+            DELETE FROM $tasks WHERE state IN ($FINAL_STATES) AND updated_at < ? RETURNING id, state
+        ), log_gone AS (
+            DELETE FROM $log WHERE task_id IN (SELECT id FROM gone)
+        ), counted AS (
+            UPDATE $counters SET value = value + (SELECT count(*) FROM gone WHERE state = '$SUCCEEDED')
+            WHERE name = '${PgSchema.COUNTER_PURGED_SUCCEEDED}'
+        )
+        SELECT count(*) FROM gone
+    """.trimIndent()
+
+    val get: String = "SELECT $TASK_COLUMNS FROM $tasks WHERE id = ?"
+
+    /** ?1 states (null: all), ?2 type (null: all), ?3 cursor, ?4 limit. */
+    val list: String = """
+        SELECT $TASK_COLUMNS FROM $tasks
+        WHERE (?::text[] IS NULL OR state = ANY(?::text[])) AND (?::text IS NULL OR type = ?) AND id > ?
+        ORDER BY id LIMIT ?
+    """.trimIndent()
+
+    val taskLog: String =
+        "SELECT task_id, type, at, from_state, to_state, worker_id, attempt, error FROM $log WHERE task_id = ? ORDER BY id"
+
+    /** ?1 stale timeout ms. */
+    val workersList: String =
+        "SELECT worker_id, capabilities, lease_ttl_ms, last_heartbeat, last_heartbeat < $NOW - ? AS stale FROM $workers ORDER BY worker_id"
+
+    /**
+     * ?1 stale timeout ms. Depth by type and state with the oldest queued creation time, then
+     * (type NULL) the counters, the active worker count and the server's now.
+     */
+    val stats: String = """
+        SELECT type, state, count(*), min(created_at) FROM $tasks GROUP BY type, state
+        UNION ALL
+        SELECT NULL, '$WORKERS_KEY', count(*), NULL FROM $workers WHERE last_heartbeat >= $NOW - ?
+        UNION ALL
+        SELECT NULL, name, value, NULL FROM $counters
+        UNION ALL
+        SELECT NULL, '$NOW_KEY', $NOW, NULL
+    """.trimIndent()
+
+    companion object {
+        /**
+         * Set on a connection only by a queue opened with `serverClock = false` (tests with a
+         * controllable clock): then [NOW] is that queue's [dev.spool.tasks.TaskQueueConfig.clock].
+         */
+        const val CLOCK_SETTING = "spool.now_ms"
+
+        /**
+         * Always true (priorities are 0 or more), but only untyped claims say it, and only the
+         * untyped claim indexes require it: so a typed claim can never be planned on an untyped
+         * index, where a rare type would mean walking the whole backlog to find a few rows.
+         */
+        const val UNTYPED = "priority >= 0"
+
+        /** The database server's clock in epoch milliseconds, fixed for the statement. */
+        const val NOW = "coalesce(nullif(current_setting('$CLOCK_SETTING', true), '')::bigint, " +
+            "(extract(epoch from statement_timestamp()) * 1000)::bigint)"
+
+
+        const val WORKERS_KEY = "#workers"
+        const val NOW_KEY = "#now"
+
+        private val QUEUED = TaskState.QUEUED
+        private val LEASED = TaskState.LEASED
+        private val SUCCEEDED = TaskState.SUCCEEDED
+        private val FINAL_STATES = TaskState.entries.filter { it.isFinal }.joinToString(", ") { "'$it'" }
+
+        const val TASK_COLUMNS = "id, type, payload, priority, state, run_after, attempts, max_attempts, idempotency_key, " +
+            "requires, lease_owner, lease_token, lease_expires_at, last_error, created_at, updated_at"
+    }
+}

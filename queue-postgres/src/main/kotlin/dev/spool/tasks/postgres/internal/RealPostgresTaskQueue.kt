@@ -1,0 +1,687 @@
+package dev.spool.tasks.postgres.internal
+
+import dev.spool.storage.QueueStorageException
+import dev.spool.tasks.AckResult
+import dev.spool.tasks.ClaimStrategy
+import dev.spool.tasks.MisfirePolicy
+import dev.spool.tasks.Recurrence
+import dev.spool.tasks.Schedule
+import dev.spool.tasks.TaskLease
+import dev.spool.tasks.UniquePolicy
+import dev.spool.tasks.SweepResult
+import dev.spool.tasks.Task
+import dev.spool.tasks.TaskFilter
+import dev.spool.tasks.TaskId
+import dev.spool.tasks.TaskPage
+import dev.spool.tasks.TaskQueue
+import dev.spool.tasks.TaskQueueConfig
+import dev.spool.tasks.TaskState
+import dev.spool.tasks.TaskStats
+import dev.spool.tasks.TaskTransition
+import dev.spool.tasks.WorkerInfo
+import dev.spool.tasks.postgres.PostgresTaskQueueConfig
+import dev.spool.tasks.postgres.internal.PgDatabase.Retry.SAFE
+import dev.spool.tasks.postgres.internal.PgDatabase.Retry.UNSAFE
+import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.withTimeoutOrNull
+import java.sql.Connection
+import java.time.Instant
+import java.util.EnumMap
+import java.util.UUID
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicLong
+import javax.sql.DataSource
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
+
+/**
+ * The [TaskQueue] on PostgreSQL. Each call borrows a connection from the caller's [DataSource] and
+ * runs one statement (claims, completes, enqueues, heartbeats) or one short transaction (fail,
+ * release, cancel, sweep: they read the row under `FOR UPDATE` to choose the outcome), then
+ * returns the connection. Nothing is cached between calls except [stats], so any number of queue
+ * objects on any number of hosts share one queue.
+ */
+internal class RealPostgresTaskQueue private constructor(
+    private val dataSource: DataSource,
+    private val postgres: PostgresTaskQueueConfig,
+) : TaskQueue {
+    override val config: TaskQueueConfig get() = postgres.queue
+    private val sql = PgSql(postgres.schema)
+    private val db = PgDatabase(
+        dataSource,
+        config.readDispatcher,
+        "TaskQueue ${config.name} (PostgreSQL schema ${postgres.schema})",
+        clock = if (postgres.serverClock) null else config.clock,
+    )
+    private val closed = AtomicBoolean(false)
+
+    /** Marks this object's own notifications, so its own enqueues are not announced twice. */
+    private val instance = UUID.randomUUID().toString().substring(0, 8)
+    private val claimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = false) }
+    private val typedClaimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = true) }
+
+    private val mutableTransitions = MutableSharedFlow<TaskTransition>(
+        extraBufferCapacity = TRANSITION_BUFFER,
+        onBufferOverflow = BufferOverflow.DROP_OLDEST,
+    )
+    override val transitions: Flow<TaskTransition> = mutableTransitions.asSharedFlow()
+
+    @Volatile private var cachedStats: CachedStats? = null
+    private val writes = AtomicLong()
+    private var listener: PgListener? = null
+
+    private fun checkOpen() = check(!closed.get()) { "TaskQueue ${config.name} is closed" }
+
+    private fun emit(transition: TaskTransition) {
+        writes.incrementAndGet()
+        mutableTransitions.tryEmit(transition)
+    }
+
+    /** A notification `instance|id|createdAt|type` from an enqueue on any host. */
+    private fun onNotify(payload: String) {
+        val parts = payload.split('|', limit = 4)
+        if (parts.size != 4 || parts[0] == instance) return
+        val id = parts[1].toLongOrNull() ?: return
+        val at = parts[2].toLongOrNull() ?: return
+        emit(TaskTransition(TaskId(id), parts[3], null, TaskState.QUEUED, Instant.ofEpochMilli(at), null, 0, null))
+    }
+
+    private suspend fun <T> write(what: String, retry: PgDatabase.Retry, block: (Connection) -> T): T {
+        checkOpen()
+        return db.call(what, retry, block)
+    }
+
+    private suspend fun <T> read(what: String, block: (Connection) -> T): T {
+        checkOpen()
+        return db.call(what, SAFE, block)
+    }
+
+    // ---- Writes ----
+
+    override suspend fun enqueue(
+        type: String,
+        payload: String,
+        priority: Int,
+        runAfter: Instant?,
+        maxAttempts: Int,
+        idempotencyKey: String?,
+        requires: Set<String>,
+        unique: UniquePolicy,
+    ): TaskId {
+        validateType(type)
+        validatePayload(payload)
+        require(priority in 0..MAX_PRIORITY) { "priority must be in 0..$MAX_PRIORITY, was $priority" }
+        require(maxAttempts >= 1) { "maxAttempts must be at least 1, was $maxAttempts" }
+        require(idempotencyKey == null || idempotencyKey.isNotBlank()) { "idempotencyKey must not be blank" }
+        validateStrings("requires", requires)
+        val sorted = requires.sorted()
+        if (idempotencyKey == null) {
+            // One statement: insert, log, NOTIFY. Not repeated after a lost connection (it could
+            // have committed, and a repeat would add a second task).
+            val (id, change) = write("enqueue", UNSAFE) { c -> insert(c, type, payload, priority, runAfter, maxAttempts, null, sorted) }
+            change?.let(::emit)
+            return TaskId(id)
+        }
+        // With a key: one transaction under an advisory lock on the key, so enqueues of one key on
+        // every host take turns and leave one holder. Repeating KEEP after a lost connection finds
+        // the first attempt's task; REPLACE would replace it, so it is not repeated.
+        val changes = ArrayList<TaskTransition>(2)
+        val id = write("enqueue", if (unique.onExisting == UniquePolicy.OnExisting.KEEP) SAFE else UNSAFE) { c ->
+            changes.clear()
+            c.transaction {
+                c.prepareStatement(sql.lockKey).use { s -> s.setString(1, "${postgres.schema}:$idempotencyKey"); s.execute() }
+                val holder = c.prepareStatement(sql.holder).use { s ->
+                    s.setString(1, idempotencyKey)
+                    s.executeQuery().use { rs -> if (rs.next()) rs.toLeaseRow() to rs.getLong("finished_for") else null }
+                }
+                if (holder != null) {
+                    val (row, finishedFor) = holder
+                    val window = unique.finishedHoldsKeyFor
+                    when {
+                        row.state.isFinal && !window.isInfinite() && finishedFor >= window.inWholeMilliseconds ->
+                            c.prepareStatement(sql.dropKey).use { s -> s.setLong(1, row.id); s.executeUpdate() }
+                        unique.onExisting == UniquePolicy.OnExisting.REPLACE && row.state == TaskState.QUEUED -> {
+                            val at = finish(c, row.id, TaskState.CANCELLED, null, null, 0, dropKey = true)
+                            changes += log(c, row, at, TaskState.QUEUED, TaskState.CANCELLED, null, row.attempts, null)
+                        }
+                        else -> return@transaction row.id
+                    }
+                }
+                val (id, change) = insert(c, type, payload, priority, runAfter, maxAttempts, idempotencyKey, sorted)
+                change?.let(changes::add)
+                id
+            }
+        }
+        changes.forEach(::emit)
+        return TaskId(id)
+    }
+
+    /** Inserts one task with its log row and NOTIFY; returns its id and transition (null if the key was taken). */
+    private fun insert(
+        c: Connection,
+        type: String,
+        payload: String,
+        priority: Int,
+        runAfter: Instant?,
+        maxAttempts: Int,
+        key: String?,
+        requires: List<String>,
+    ): Pair<Long, TaskTransition?> {
+        val inserted = c.prepareStatement(sql.enqueue).use { s ->
+            s.setString(1, type)
+            s.setString(2, payload)
+            s.setInt(3, priority)
+            s.setNullableLong(4, runAfter?.toEpochMilli())
+            s.setInt(5, maxAttempts)
+            s.setNullableString(6, key)
+            s.setArray(7, c.textArray(requires))
+            s.setString(8, "$instance|")
+            s.executeQuery().use { rs -> if (rs.next()) rs.getLong(1) to rs.getLong(2) else null }
+        }
+        if (inserted == null) return findByKey(c, key!!) to null
+        val (id, at) = inserted
+        return id to TaskTransition(TaskId(id), type, null, TaskState.QUEUED, Instant.ofEpochMilli(at), null, 0, null)
+    }
+
+    private fun findByKey(c: Connection, key: String): Long = c.prepareStatement(sql.findByKey).use { s ->
+        s.setString(1, key)
+        s.executeQuery().use { rs ->
+            if (rs.next()) rs.getLong(1) else throw QueueStorageException("idempotency key '$key' conflicted, then its task vanished; try again")
+        }
+    }
+
+    override suspend fun claim(
+        workerId: String,
+        capabilities: Set<String>,
+        limit: Int,
+        leaseTtl: Duration,
+        strategy: ClaimStrategy,
+        types: Set<String>?,
+    ): List<Task> {
+        validateWorkerId(workerId)
+        require(limit >= 1) { "limit must be at least 1, was $limit" }
+        validateTtl("leaseTtl", leaseTtl)
+        require(types == null || types.isNotEmpty()) { "types must not be empty; pass null to accept every type" }
+        validateStrings("capabilities", capabilities)
+        val ttl = leaseTtl.inWholeMilliseconds.coerceAtLeast(1)
+        val caps = capabilities.sorted()
+        // A claim that committed just before a lost connection would have leased tasks nobody
+        // runs (they come back when the lease expires), so it is not repeated blindly.
+        val claimed = write("claim", UNSAFE) { c ->
+            val statement = if (types == null) claimSql.getValue(strategy) else typedClaimSql.getValue(strategy)
+            c.prepareStatement(statement).use { s ->
+                var i = 0
+                s.setString(++i, workerId)
+                s.setArray(++i, c.textArray(caps))
+                s.setLong(++i, ttl)
+                if (types != null) s.setArray(++i, c.textArray(types.sorted()))
+                s.setArray(++i, c.textArray(caps))
+                s.setInt(++i, limit)
+                if (types != null) s.setInt(++i, limit)
+                s.setString(++i, workerId)
+                s.setLong(++i, ttl)
+                s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTask()) } }
+            }
+        }
+        for (task in claimed) {
+            emit(TaskTransition(task.id, task.type, TaskState.QUEUED, TaskState.LEASED, task.updatedAt, workerId, task.attempts, null))
+        }
+        return claimed.sortedWith(order(strategy))
+    }
+
+    override suspend fun registerWorker(workerId: String, capabilities: Set<String>, leaseTtl: Duration) {
+        validateWorkerId(workerId)
+        validateTtl("leaseTtl", leaseTtl)
+        validateStrings("capabilities", capabilities)
+        write("registerWorker", SAFE) { c ->
+            c.prepareStatement(sql.upsertWorker).use { s ->
+                s.setString(1, workerId)
+                s.setArray(2, c.textArray(capabilities.sorted()))
+                s.setLong(3, leaseTtl.inWholeMilliseconds.coerceAtLeast(1))
+                s.executeUpdate()
+            }
+        }
+    }
+
+    override suspend fun heartbeat(workerId: String, leases: Collection<TaskLease>): Set<TaskLease> {
+        validateWorkerId(workerId)
+        leases.firstOrNull { it.workerId != workerId }?.let {
+            throw IllegalArgumentException("leases must all belong to $workerId; $it belongs to ${it.workerId}")
+        }
+        val wanted = leases.associateBy { it.taskId.value }
+        return write("heartbeat", SAFE) { c ->
+            c.prepareStatement(sql.heartbeat).use { s ->
+                s.setString(1, workerId)
+                s.setArray(2, c.createArrayOf("bigint", leases.map { it.taskId.value }.toTypedArray()))
+                s.setArray(3, c.createArrayOf("bigint", leases.map { it.token }.toTypedArray()))
+                s.setString(4, workerId)
+                s.executeQuery().use { rs -> buildSet { while (rs.next()) wanted[rs.getLong(1)]?.let(::add) } }
+            }
+        }
+    }
+
+    override suspend fun renew(lease: TaskLease, ttl: Duration): AckResult {
+        validateTtl("ttl", ttl)
+        return write("renew", SAFE) { c ->
+            val renewed = c.prepareStatement(sql.renew).use { s ->
+                s.setLong(1, ttl.inWholeMilliseconds.coerceAtLeast(1))
+                s.setLong(2, lease.taskId.value)
+                s.setString(3, lease.workerId)
+                s.setLong(4, lease.token)
+                s.executeUpdate() == 1
+            }
+            if (renewed) AckResult.RENEWED else refusal(c, lease.taskId.value)
+        }
+    }
+
+    override suspend fun complete(lease: TaskLease): AckResult {
+        val taskId = lease.taskId
+        val workerId = lease.workerId
+        var change: TaskTransition? = null
+        val result = write("complete", UNSAFE) { c ->
+            change = c.prepareStatement(sql.complete).use { s ->
+                s.setLong(1, taskId.value)
+                s.setString(2, workerId)
+                s.setLong(3, lease.token)
+                s.setString(4, workerId)
+                s.executeQuery().use { rs ->
+                    if (!rs.next()) return@use null
+                    TaskTransition(
+                        taskId, rs.getString(1), TaskState.LEASED, TaskState.SUCCEEDED, Instant.ofEpochMilli(rs.getLong(3)),
+                        workerId, rs.getInt(2), null,
+                    )
+                }
+            }
+            if (change != null) AckResult.COMPLETED else refusal(c, taskId.value)
+        }
+        change?.let(::emit)
+        return result
+    }
+
+    /** Why an ack of task [id] found no valid lease of the caller. */
+    private fun refusal(c: Connection, id: Long): AckResult = c.prepareStatement(sql.leaseState).use { s ->
+        s.setLong(1, id)
+        s.executeQuery().use { rs ->
+            when {
+                !rs.next() -> AckResult.NOT_FOUND
+                rs.getString(1) == TaskState.CANCELLED.name -> AckResult.CANCELLED
+                else -> AckResult.LEASE_LOST
+            }
+        }
+    }
+
+    /** The refusal for an ack by [workerId] on a locked [row], or null if it holds a valid lease. */
+    private fun refusal(row: LeaseRow?, lease: TaskLease): AckResult? = when {
+        row == null -> AckResult.NOT_FOUND
+        row.state == TaskState.CANCELLED -> AckResult.CANCELLED
+        row.state != TaskState.LEASED || row.owner != lease.workerId || row.token != lease.token || !row.valid -> AckResult.LEASE_LOST
+        else -> null
+    }
+
+    override suspend fun fail(lease: TaskLease, error: String, retryable: Boolean): AckResult {
+        val stored = truncateError(error)
+        val changes = ArrayList<TaskTransition>(1)
+        val result = write("fail", UNSAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val row = lockLease(c, lease.taskId.value)
+                refusal(row, lease) ?: failAttempt(c, row!!, lease.workerId, stored, retryable, changes)
+            }
+        }
+        changes.forEach(::emit)
+        return result
+    }
+
+    private fun lockLease(c: Connection, id: Long): LeaseRow? = c.prepareStatement(sql.leaseForUpdate).use { s ->
+        s.setLong(1, id)
+        s.executeQuery().use { rs -> if (rs.next()) rs.toLeaseRow() else null }
+    }
+
+    /** Counts a failed attempt of a locked leased task: retry after backoff, or dead-letter. */
+    private fun failAttempt(c: Connection, row: LeaseRow, workerId: String?, error: String, retryable: Boolean, changes: MutableList<TaskTransition>): AckResult {
+        addCounter(c, PgSchema.COUNTER_FAILED, 1)
+        return if (retryable && row.attempts < row.maxAttempts) {
+            val delay = config.retryPolicyFor(row.type).delay(row.attempts, config.random)
+            val at = finish(c, row.id, TaskState.QUEUED, error, delay.inWholeMilliseconds, 0)
+            changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts, error)
+            AckResult.RETRY_SCHEDULED
+        } else {
+            val at = finish(c, row.id, TaskState.DEAD_LETTER, error, null, 0)
+            changes += log(c, row, at, TaskState.LEASED, TaskState.DEAD_LETTER, workerId, row.attempts, error)
+            AckResult.DEAD_LETTERED
+        }
+    }
+
+    private fun finish(c: Connection, id: Long, state: TaskState, error: String?, delayMs: Long?, attemptsDelta: Int, dropKey: Boolean = false): Long {
+        if (dropKey) c.prepareStatement(sql.dropKey).use { s -> s.setLong(1, id); s.executeUpdate() }
+        return c.prepareStatement(sql.finish).use { s ->
+            s.setString(1, state.name)
+            s.setNullableString(2, error)
+            s.setNullableLong(3, delayMs)
+            s.setNullableLong(4, delayMs)
+            s.setInt(5, attemptsDelta)
+            s.setLong(6, id)
+            s.executeQuery().use { rs ->
+                check(rs.next()) { "task $id vanished inside its transaction" }
+                rs.getLong(1)
+            }
+        }
+    }
+
+    private fun log(c: Connection, row: LeaseRow, at: Long, from: TaskState?, to: TaskState, workerId: String?, attempt: Int, error: String?): TaskTransition {
+        c.prepareStatement(sql.insertLog).use { s ->
+            s.setLong(1, row.id)
+            s.setString(2, row.type)
+            s.setLong(3, at)
+            s.setNullableString(4, from?.name)
+            s.setString(5, to.name)
+            s.setNullableString(6, workerId)
+            s.setInt(7, attempt)
+            s.setNullableString(8, error)
+            s.executeUpdate()
+        }
+        return TaskTransition(TaskId(row.id), row.type, from, to, Instant.ofEpochMilli(at), workerId, attempt, error)
+    }
+
+    private fun addCounter(c: Connection, name: String, delta: Int) = c.prepareStatement(sql.addCounter).use { s ->
+        s.setInt(1, delta)
+        s.setString(2, name)
+        s.executeUpdate()
+    }
+
+    override suspend fun release(lease: TaskLease): AckResult {
+        val changes = ArrayList<TaskTransition>(1)
+        val result = write("release", UNSAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val row = lockLease(c, lease.taskId.value)
+                refusal(row, lease) ?: run {
+                    row!!
+                    val at = finish(c, row.id, TaskState.QUEUED, null, 0, attemptsDelta = -1)
+                    changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, lease.workerId, row.attempts - 1, null)
+                    AckResult.RELEASED
+                }
+            }
+        }
+        changes.forEach(::emit)
+        return result
+    }
+
+    override suspend fun cancel(taskId: TaskId): Boolean {
+        val changes = ArrayList<TaskTransition>(1)
+        val cancelled = write("cancel", SAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val row = lockLease(c, taskId.value)
+                if (row == null || (row.state != TaskState.QUEUED && row.state != TaskState.LEASED)) return@transaction false
+                val at = finish(c, row.id, TaskState.CANCELLED, null, null, 0)
+                changes += log(c, row, at, row.state, TaskState.CANCELLED, row.owner, row.attempts, null)
+                true
+            }
+        }
+        changes.forEach(::emit)
+        return cancelled
+    }
+
+    override suspend fun requeue(taskId: TaskId): Boolean {
+        val changes = ArrayList<TaskTransition>(1)
+        val requeued = write("requeue", UNSAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val row = lockLease(c, taskId.value)
+                if (row == null || row.state != TaskState.DEAD_LETTER) return@transaction false
+                // Claimable now, with every attempt given back; the last error stays until replaced.
+                val at = finish(c, row.id, TaskState.QUEUED, null, 0L, -row.attempts)
+                changes += log(c, row, at, TaskState.DEAD_LETTER, TaskState.QUEUED, null, 0, null)
+                true
+            }
+        }
+        changes.forEach(::emit)
+        return requeued
+    }
+
+    override suspend fun sweep(): SweepResult {
+        val stale = config.staleWorkerTimeout.inWholeMilliseconds
+        val changes = ArrayList<TaskTransition>()
+        val result = write("sweep", SAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val rows = c.prepareStatement(sql.expired).use { s ->
+                    s.setLong(1, stale)
+                    s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toLeaseRow()) } }
+                }
+                var requeued = 0
+                var dead = 0
+                for (row in rows) {
+                    val reason = if (!row.valid) "lease expired" else "worker stale"
+                    when (failAttempt(c, row, row.owner, "$reason (worker ${row.owner})", retryable = true, changes = changes)) {
+                        AckResult.DEAD_LETTERED -> dead++
+                        else -> requeued++
+                    }
+                }
+                val staleWorkers = c.prepareStatement(sql.deleteStaleWorkers).use { s ->
+                    s.setLong(1, stale)
+                    s.executeUpdate()
+                }
+                SweepResult(requeued, dead, staleWorkers)
+            }
+        }
+        changes.forEach(::emit)
+        return result
+    }
+
+    override suspend fun unregisterWorker(workerId: String): Int {
+        val changes = ArrayList<TaskTransition>()
+        val released = write("unregisterWorker", SAFE) { c ->
+            changes.clear()
+            c.transaction {
+                val held = c.prepareStatement(sql.leasedBy).use { s ->
+                    s.setString(1, workerId)
+                    s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toLeaseRow()) } }
+                }
+                for (row in held) {
+                    if (row.valid) {
+                        val at = finish(c, row.id, TaskState.QUEUED, null, 0, attemptsDelta = -1)
+                        changes += log(c, row, at, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts - 1, null)
+                    } else {
+                        failAttempt(c, row, workerId, "lease expired (worker $workerId)", retryable = true, changes = changes)
+                    }
+                }
+                c.prepareStatement(sql.deleteWorker).use { s ->
+                    s.setString(1, workerId)
+                    s.executeUpdate()
+                }
+                held.count { it.valid }
+            }
+        }
+        changes.forEach(::emit)
+        return released
+    }
+
+    override suspend fun purgeFinished(before: Instant): Int = write("purgeFinished", SAFE) { c ->
+        c.prepareStatement(sql.purge).use { s ->
+            s.setLong(1, before.toEpochMilli())
+            s.executeQuery().use { rs -> rs.next(); rs.getInt(1) }
+        }
+    }.also { if (it > 0) writes.incrementAndGet() }
+
+    // ---- Reads ----
+
+    override suspend fun get(taskId: TaskId): Task? = read("get") { c ->
+        c.prepareStatement(sql.get).use { s ->
+            s.setLong(1, taskId.value)
+            s.executeQuery().use { rs -> if (rs.next()) rs.toTask() else null }
+        }
+    }
+
+    override suspend fun list(filter: TaskFilter, cursor: TaskId?): TaskPage = read("list") { c ->
+        c.prepareStatement(sql.list).use { s ->
+            val states = filter.states?.let { states -> c.textArray(states.map { it.name }) }
+            if (states == null) s.setNull(1, java.sql.Types.ARRAY) else s.setArray(1, states)
+            if (states == null) s.setNull(2, java.sql.Types.ARRAY) else s.setArray(2, states)
+            s.setNullableString(3, filter.type)
+            s.setNullableString(4, filter.type)
+            s.setLong(5, cursor?.value ?: 0L)
+            s.setInt(6, filter.limit + 1)
+            val rows = s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTask()) } }
+            val page = rows.take(filter.limit)
+            TaskPage(page, if (rows.size > filter.limit) page.last().id else null)
+        }
+    }
+
+    override suspend fun taskLog(taskId: TaskId): List<TaskTransition> = read("taskLog") { c ->
+        c.prepareStatement(sql.taskLog).use { s ->
+            s.setLong(1, taskId.value)
+            s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTransition()) } }
+        }
+    }
+
+    override suspend fun workers(): List<WorkerInfo> = read("workers") { c ->
+        c.prepareStatement(sql.workersList).use { s ->
+            s.setLong(1, config.staleWorkerTimeout.inWholeMilliseconds)
+            s.executeQuery().use { rs ->
+                buildList {
+                    while (rs.next()) {
+                        add(
+                            WorkerInfo(
+                                workerId = rs.getString("worker_id"),
+                                capabilities = rs.stringSet("capabilities"),
+                                leaseTtl = rs.getLong("lease_ttl_ms").milliseconds,
+                                lastHeartbeat = Instant.ofEpochMilli(rs.getLong("last_heartbeat")),
+                                stale = rs.getBoolean("stale"),
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    override suspend fun stats(): TaskStats {
+        checkOpen()
+        val version = writes.get()
+        val local = System.nanoTime()
+        cachedStats?.let { if (it.version == version && local - it.atNanos < config.statsTtl.inWholeNanoseconds) return it.stats }
+        val stats = read("stats") { c ->
+            c.prepareStatement(sql.stats).use { s ->
+                s.setLong(1, config.staleWorkerTimeout.inWholeMilliseconds)
+                s.executeQuery().use { rs ->
+                    val depth = LinkedHashMap<String, MutableMap<TaskState, Int>>()
+                    val counters = HashMap<String, Long>()
+                    var oldest: Long? = null
+                    while (rs.next()) {
+                        val type = rs.getString(1)
+                        val key = rs.getString(2)
+                        if (type == null) {
+                            counters[key] = rs.getLong(3)
+                            continue
+                        }
+                        val state = TaskState.valueOf(key)
+                        depth.getOrPut(type) { EnumMap(TaskState::class.java) }[state] = rs.getInt(3)
+                        if (state == TaskState.QUEUED) oldest = minOf(oldest ?: Long.MAX_VALUE, rs.getLong(4))
+                    }
+                    val now = counters.getValue(PgSql.NOW_KEY)
+                    val succeeded = depth.values.sumOf { (it[TaskState.SUCCEEDED] ?: 0).toLong() }
+                    TaskStats(
+                        depth = depth,
+                        oldestQueuedAge = oldest?.let { (now - it).coerceAtLeast(0).milliseconds },
+                        succeeded = succeeded + (counters[PgSchema.COUNTER_PURGED_SUCCEEDED] ?: 0),
+                        failed = counters[PgSchema.COUNTER_FAILED] ?: 0,
+                        activeWorkers = (counters[PgSql.WORKERS_KEY] ?: 0).toInt(),
+                    )
+                }
+            }
+        }
+        cachedStats = CachedStats(version, local, stats)
+        return stats
+    }
+
+    // ---- Observation: polling the row, woken early by this object's own transitions ----
+
+    override fun observe(taskId: TaskId): Flow<Task?> = flow {
+        var last: Any? = NOTHING
+        while (true) {
+            val task = get(taskId)
+            if (last === NOTHING || task != last) emit(task)
+            last = task
+            withTimeoutOrNull(config.observeInterval) { transitions.filter { it.taskId == taskId }.first() }
+        }
+    }
+
+    override suspend fun awaitFinal(taskId: TaskId): Task? = observe(taskId).first { it == null || it.state.isFinal }
+
+    // ---- Schedules: not yet on PostgreSQL ----
+
+    private fun noSchedules(): Nothing = throw UnsupportedOperationException(
+        "recurring schedules are not yet supported by the PostgreSQL TaskQueue; use the SQLite TaskQueue for them",
+    )
+
+    override suspend fun schedule(
+        name: String,
+        type: String,
+        payload: String,
+        recurrence: Recurrence,
+        misfire: MisfirePolicy,
+        priority: Int,
+        maxAttempts: Int,
+        requires: Set<String>,
+        startAt: Instant?,
+    ): Schedule {
+        require(name.isNotBlank()) { "name must not be blank" }
+        require(name.length <= MAX_TYPE_LENGTH) { "name must be at most $MAX_TYPE_LENGTH characters, was ${name.length}" }
+        validateType(type)
+        validatePayload(payload)
+        noSchedules()
+    }
+
+    override suspend fun schedules(): List<Schedule> = emptyList<Schedule>().also { checkOpen() }
+
+    override suspend fun pauseSchedule(name: String): Boolean = noSchedules()
+
+    override suspend fun resumeSchedule(name: String): Boolean = noSchedules()
+
+    override suspend fun deleteSchedule(name: String): Boolean = noSchedules()
+
+    // ---- Lifecycle ----
+
+    override fun close() {
+        if (!closed.compareAndSet(false, true)) return
+        listener?.close()
+    }
+
+    private class CachedStats(val version: Long, val atNanos: Long, val stats: TaskStats)
+
+    companion object {
+        private const val TRANSITION_BUFFER = 4096
+        private val NOTHING = Any()
+
+        private fun order(strategy: ClaimStrategy): Comparator<Task> = when (strategy) {
+            ClaimStrategy.FIFO, ClaimStrategy.WEIGHTED_RANDOM -> compareBy { it.id.value }
+            ClaimStrategy.LIFO -> compareByDescending { it.id.value }
+            ClaimStrategy.PRIORITY -> compareBy<Task> { it.priority }.thenBy { it.id.value }
+        }
+
+        fun open(dataSource: DataSource, config: PostgresTaskQueueConfig): RealPostgresTaskQueue {
+            val describe = "TaskQueue ${config.queue.name} (PostgreSQL schema ${config.schema})"
+            PgDatabase(dataSource, config.queue.readDispatcher, describe).callBlocking("open", PgDatabase.Retry.SAFE) { c ->
+                PgSchema(config.schema).migrate(c)
+            }
+            val queue = RealPostgresTaskQueue(dataSource, config)
+            if (config.listen) {
+                queue.listener = PgListener(
+                    dataSource = dataSource,
+                    channel = queue.sql.channel,
+                    name = config.queue.name,
+                    onNotify = queue::onNotify,
+                ).start()
+            }
+            return queue
+        }
+    }
+}
