@@ -22,6 +22,18 @@ class CoalescingSpec : FunSpec({
         }
     }
 
+    test("coalescing overwrites the event type along with the id and payload") {
+        withQueue { q ->
+            q.queueEvent(QueueEvent("e1", "screen_view", """{"v":1}""", coalesceKey = "last-screen"))
+            q.queueEvent(QueueEvent("e2", "screen_leave", """{"v":2}""", coalesceKey = "last-screen")).outcome shouldBe
+                EnqueueOutcome.COALESCED
+            val row = q.peek().single()
+            row.eventId shouldBe "e2"
+            row.eventType shouldBe "screen_leave"
+            row.payload shouldBe """{"v":2}"""
+        }
+    }
+
     test("coalescing works on a full queue and evicts nothing") {
         withQueue(QueueConfig(maxQueueSize = 2)) { q ->
             q.queueEvent(event(1, coalesceKey = "k"))

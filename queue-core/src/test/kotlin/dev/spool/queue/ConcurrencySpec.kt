@@ -110,7 +110,7 @@ class ConcurrencySpec : FunSpec({
             val refused = AtomicInteger()
             val synced = AtomicInteger()
             val racing = AtomicBoolean(true)
-            val syncer = thread(name = "syncer") {
+            val syncer = CheckedThread("syncer") {
                 val blocking = q.blocking()
                 while (racing.get()) synced.addAndGet(blocking.markSynced(blocking.peek(7).map { it.eventId }))
             }

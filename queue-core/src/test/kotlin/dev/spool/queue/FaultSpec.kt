@@ -33,6 +33,8 @@ class FaultSpec : FunSpec({
         BadInput("an empty eventId", QueueEvent("", "click", "{}"), "eventId"),
         BadInput("an eventId of 257 characters", QueueEvent("x".repeat(257), "click", "{}"), "eventId"),
         BadInput("a blank eventType", QueueEvent("bad-1", " \t", "{}"), "eventType"),
+        BadInput("a blank projectId", QueueEvent("bad-7", "click", "{}", projectId = " "), "projectId"),
+        BadInput("an empty coalesceKey", QueueEvent("bad-8", "click", "{}", coalesceKey = ""), "coalesceKey"),
         BadInput("a payload that is not JSON", QueueEvent("bad-2", "click", "not json"), "payload"),
         BadInput("a truncated JSON payload", QueueEvent("bad-3", "click", """{"a": 1"""), "payload"),
         BadInput("an empty payload", QueueEvent("bad-4", "click", ""), "payload"),
@@ -236,6 +238,33 @@ class FaultSpec : FunSpec({
         withQueue(path = db) { q ->
             q.size() shouldBe 50
             q.peek().map { it.eventId } shouldContainExactly (3 until 50).map { "e$it" } + listOf("s1", "s2", "huge")
+        }
+    }
+
+    test("processBatchResults is all or nothing: when the write cannot commit, no row is deleted and no retry counted") {
+        val db = tempDb()
+        OfflineQueue.open(db, QueueConfig(busyTimeout = kotlin.time.Duration.ZERO)).use { q ->
+            repeat(4) { q.queueEvent(event(it)) }
+            val before = q.peek()
+            val results = listOf(
+                BatchEventResult("e0", SyncStatus.SUCCESS),
+                BatchEventResult("e1", SyncStatus.REJECTED),
+                BatchEventResult("e2", SyncStatus.FAILED_PERMANENT),
+            )
+            // Another connection (as another process would) holds SQLite's write lock.
+            java.sql.DriverManager.getConnection("jdbc:sqlite:$db").use { other ->
+                other.createStatement().use { it.execute("BEGIN IMMEDIATE") }
+                shouldThrow<QueueStorageException> { q.processBatchResults(results) }
+                shouldThrow<java.io.IOException> { q.blocking().processBatchResults(results) }
+                other.createStatement().use { it.execute("ROLLBACK") }
+            }
+            q.peek() shouldBe before
+            q.size() shouldBe 4
+            q.sizeFromDisk() shouldBe 4
+
+            q.processBatchResults(results)
+            q.peek().map { it.eventId to it.retryCount } shouldContainExactly listOf("e1" to 1, "e3" to 0)
+            q.size() shouldBe q.sizeFromDisk()
         }
     }
 

@@ -68,7 +68,7 @@ class QueueBehaviourSpec : FunSpec({
         }
     }
 
-    test("a duplicate eventId replaces payload in place, keeping its position and retry count") {
+    test("a duplicate eventId rewrites its row with the new payload and timestamp, so it moves to the back, and keeps its retry count") {
         withQueue { q ->
             q.queueEvent(event(1))
             q.queueEvent(event(2))
@@ -77,9 +77,10 @@ class QueueBehaviourSpec : FunSpec({
             result shouldBe EnqueueResult(EnqueueOutcome.REPLACED, evicted = 0)
             q.size() shouldBe 2
             q.sizeFromDisk() shouldBe 2
-            val first = q.peek().first { it.eventId == "e1" }
-            first.payload shouldBe """{"n":"new"}"""
-            first.retryCount shouldBe 1
+            val rows = q.peek()
+            rows.map { it.eventId } shouldContainExactly listOf("e2", "e1")
+            rows[1].payload shouldBe """{"n":"new"}"""
+            rows[1].retryCount shouldBe 1
         }
     }
 

@@ -9,12 +9,21 @@ import io.kotest.matchers.string.shouldContain
 import kotlin.time.Duration.Companion.seconds
 
 class QueueConfigSpec : FunSpec({
-    test("defaults match the original queue") {
-        val config = QueueConfig()
-        config.maxQueueSize shouldBe 100_000
-        config.strictCap shouldBe 10_000
-        config.maxPayloadBytes shouldBe 1_048_576
-        config.durability shouldBe Durability.NORMAL
+    test("every default is the documented one, and the Java builder starts from the same") {
+        for (config in listOf(QueueConfig(), QueueConfig.builder().build())) {
+            config.maxQueueSize shouldBe 100_000
+            config.strictCap shouldBe 10_000
+            config.maxPayloadBytes shouldBe 1_048_576
+            config.durability shouldBe Durability.NORMAL
+            config.maxBatchSize shouldBe 512
+            config.writeBufferCapacity shouldBe 4096
+            config.busyTimeout shouldBe 5.seconds
+            config.name shouldBe "spool"
+            config.readDispatcher shouldBe kotlinx.coroutines.Dispatchers.IO
+            config.writerDispatcher shouldBe null
+            config.walSizeLimitBytes shouldBe 64L * 1024 * 1024
+            config.checkIntegrityOnOpen shouldBe false
+        }
     }
 
     test("nonsensical sizes are refused, naming the setting") {

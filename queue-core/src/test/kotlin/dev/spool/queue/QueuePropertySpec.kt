@@ -9,6 +9,7 @@ import io.kotest.property.arbitrary.bind
 import io.kotest.property.arbitrary.choose
 import io.kotest.property.arbitrary.constant
 import io.kotest.property.arbitrary.element
+import io.kotest.property.arbitrary.enum
 import io.kotest.property.arbitrary.int
 import io.kotest.property.arbitrary.list
 import io.kotest.property.arbitrary.map
@@ -25,20 +26,21 @@ import java.util.concurrent.atomic.AtomicLong
 class QueuePropertySpec : FunSpec({
     test("random operation sequences match an in-memory model, and the count always equals the disk") {
         val seen = HashSet<String>()
-        checkAll(PropTestConfig(iterations = 60, seed = 20261123), Arb.list(operations, 1..40)) { ops ->
+        checkAll(PropTestConfig(iterations = 60, seed = 20261123), Arb.list(steps, 1..40)) { steps ->
             val path = tempDb()
             val clock = AtomicLong(1_000_000)
             val config = QueueConfig(maxQueueSize = CAP)
             var queue = RealOfflineQueue.open(path, config, clock = { clock.incrementAndGet() })
             val model = Model()
             try {
-                for (op in ops) {
+                for ((op, via) in steps) {
                     if (op is Op.Reopen) {
                         queue.close()
                         queue = RealOfflineQueue.open(path, config, clock = { clock.incrementAndGet() })
                     } else {
                         val expected = runCatching { model.apply(op) }
-                        val actual = runCatching { queue.apply(op) }
+                        val actual = runCatching { queue.apply(op, via) }
+                        seen += "via ${via.name}"
                         actual.exceptionOrNull()?.javaClass shouldBe expected.exceptionOrNull()?.javaClass
                         if (expected.isSuccess) actual.getOrNull() shouldBe expected.getOrNull()
                         seen += coverage(expected)
@@ -52,7 +54,7 @@ class QueuePropertySpec : FunSpec({
             }
         }
         // The sequences must actually reach the interesting paths, or the property proves little.
-        seen shouldBe setOf("evicted", "coalesced", "replaced", "full", "conflict")
+        seen shouldBe setOf("evicted", "coalesced", "replaced", "full", "conflict") + Via.entries.map { "via ${it.name}" }
     }
 })
 
@@ -101,7 +103,44 @@ private val operations: Arb<Op> = Arb.choose(
 
 
 
+/** Which API a step goes through: every facade must keep the same semantics. */
+private enum class Via { SUSPEND, BLOCKING, FUTURE }
+
+private val steps: Arb<Pair<Op, Via>> = Arb.bind(operations, Arb.enum<Via>()) { op, via -> op to via }
+
 private fun QueueEvent(op: Op.Enqueue) = QueueEvent(op.id, "t", """{"n":${op.n}}""", op.project, op.key)
+
+private suspend fun OfflineQueue.apply(op: Op, via: Via): Any = when (via) {
+    Via.SUSPEND -> apply(op)
+    Via.BLOCKING -> blocking().apply(op)
+    Via.FUTURE -> try {
+        async().apply(op).get() ?: Unit
+    } catch (e: java.util.concurrent.ExecutionException) {
+        throw e.cause ?: e
+    }
+}
+
+private fun BlockingOfflineQueue.apply(op: Op): Any = when (op) {
+    is Op.Enqueue -> queueEvent(QueueEvent(op))
+    is Op.Append -> append(QueueEvent(op.id, "t", """{"n":${op.n}}""", null, op.key), op.cap)
+    is Op.MarkSynced -> markSynced(op.ids)
+    is Op.IncrementRetry -> incrementRetry(op.ids)
+    is Op.Results -> processBatchResults(op.results.map { BatchEventResult(it.first, it.second) })
+    is Op.RemoveProject -> removeProjectEvents(op.project)
+    Op.Clear -> clear()
+    Op.Reopen -> Unit
+}
+
+private fun AsyncOfflineQueue.apply(op: Op): java.util.concurrent.CompletableFuture<out Any?> = when (op) {
+    is Op.Enqueue -> queueEvent(QueueEvent(op))
+    is Op.Append -> append(QueueEvent(op.id, "t", """{"n":${op.n}}""", null, op.key), op.cap)
+    is Op.MarkSynced -> markSynced(op.ids)
+    is Op.IncrementRetry -> incrementRetry(op.ids)
+    is Op.Results -> processBatchResults(op.results.map { BatchEventResult(it.first, it.second) })
+    is Op.RemoveProject -> removeProjectEvents(op.project)
+    Op.Clear -> clear()
+    Op.Reopen -> java.util.concurrent.CompletableFuture.completedFuture(Unit)
+}
 
 private suspend fun OfflineQueue.apply(op: Op): Any = when (op) {
     is Op.Enqueue -> queueEvent(QueueEvent(op))

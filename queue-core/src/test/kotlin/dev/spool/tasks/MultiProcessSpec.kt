@@ -1,46 +1,36 @@
 package dev.spool.tasks
 
+import dev.spool.queue.ChildJvm
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
-import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
 /** Real child JVMs working one SQLite file, started with this test's own classpath. */
 class MultiProcessSpec : FunSpec({
-    fun child(vararg args: String): Process {
-        val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-        return ProcessBuilder(
-            java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-cp", System.getProperty("java.class.path"),
-            TaskProcessMain::class.java.name, *args,
-        ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
-    }
+    fun child(dir: Path, vararg args: String) = ChildJvm(TaskProcessMain::class, args.toList(), dir)
 
     test("two processes working one file never run the same task twice") {
         val dir = Files.createTempDirectory("spool-multiprocess")
         val db = dir.resolve("tasks.db")
         val ids = TaskQueue.open(db).use { q -> (1..400).map { q.enqueue("job", payload(it)).value } }
-        val go = dir.resolve("go")
         val outputs = listOf(dir.resolve("a.txt"), dir.resolve("b.txt"))
-        val children = listOf(child("work", db.toString(), "proc-a", outputs[0].toString(), go.toString()),
-            child("work", db.toString(), "proc-b", outputs[1].toString(), go.toString()))
+        val children = listOf(child(dir, "work", db.toString(), "proc-a", outputs[0].toString()),
+            child(dir, "work", db.toString(), "proc-b", outputs[1].toString()))
         try {
-            children.forEach { it.inputReader().readLine() shouldBe "READY" }
-            Files.createFile(go)
-            children.forEach {
-                it.waitFor(60, TimeUnit.SECONDS) shouldBe true
-                it.exitValue() shouldBe 0
-            }
+            // Each process holds a task before either goes on: both got work, deterministically.
+            val held = children.map { it.awaitLine("HOLDING ").removePrefix("HOLDING ").toLong() }
+            held.toSet() shouldHaveSize 2
+            children.forEach { it.send("go") }
+            children.forEach { it.awaitExit() shouldBe 0 }
+            val runs = outputs.map { out -> Files.readAllLines(out).map(String::toLong) }
+            runs.flatten() shouldHaveSize 400
+            runs.flatten().toSet() shouldBe ids.toSet()
+            runs.zip(held).forEach { (run, first) -> run.first() shouldBe first }
         } finally {
-            children.forEach { if (it.isAlive) it.destroyForcibly() }
+            children.forEach { it.close() }
         }
-        val runs = outputs.map { out -> Files.readAllLines(out).map(String::toLong) }
-        runs.flatten() shouldHaveSize 400
-        runs.flatten().toSet() shouldBe ids.toSet()
-        runs.forEach { it.size shouldBeGreaterThan 0 }
         TaskQueue.open(db).use { q ->
             val stats = q.stats()
             stats.count(TaskState.SUCCEEDED) shouldBe 400
@@ -52,11 +42,11 @@ class MultiProcessSpec : FunSpec({
     test("a killed process's tasks stay leased until the lease expires, then are reclaimed with the attempt counted") {
         val db = Files.createTempDirectory("spool-crash").resolve("tasks.db")
         val ids = TaskQueue.open(db).use { q -> (1..10).map { q.enqueue("job", payload(it)) } }
-        val hanging = child("hang", db.toString(), "doomed", "4")
+        val hanging = child(db.parent, "hang", db.toString(), "doomed", "4")
         val held = try {
-            hanging.inputReader().readLine().split(" ").map { TaskId(it.toLong()) }
+            hanging.readLine().split(" ").map { TaskId(it.toLong()) }
         } finally {
-            hanging.destroyForcibly().waitFor(30, TimeUnit.SECONDS)
+            hanging.kill()
         }
         held shouldBe ids.take(4)
         val clock = MutableClock(java.time.Instant.now())

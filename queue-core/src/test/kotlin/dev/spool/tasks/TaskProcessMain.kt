@@ -11,9 +11,11 @@ import kotlin.time.Duration.Companion.seconds
 /**
  * A child JVM for [MultiProcessSpec].
  *
- * - `work <db> <workerId> <output> <go-file>`: prints READY, waits for the go file, then runs a
- *   [TaskWorker] on the shared file, appending the id of every task its handler runs to the output
- *   file, until no task is queued or leased.
+ * - `work <db> <workerId> <output>`: claims one task and prints `HOLDING <id>`, then waits for a
+ *   `go` line on stdin, completes it (recording it in the output file), and runs a [TaskWorker] on
+ *   the shared file, appending the id of every task its handler runs to the output file, until no
+ *   task is queued or leased. Holding a task before `go` proves both processes got work while the
+ *   other was running, whatever the scheduling.
  * - `hang <db> <workerId> <count>`: claims `count` tasks with a 60 s lease, prints their ids on
  *   one line, then hangs until killed.
  */
@@ -39,13 +41,17 @@ object TaskProcessMain {
     }
 
     private fun work(args: List<String>) {
-        val (db, workerId, output, go) = args
+        val (db, workerId, output) = args
         runBlocking {
             TaskQueue.open(Path.of(db)).use { queue ->
-                println("READY")
+                val first = queue.claim(workerId, leaseTtl = 30.seconds, strategy = ClaimStrategy.FIFO).single()
+                println("HOLDING ${first.id.value}")
                 System.out.flush()
-                while (!Files.exists(Path.of(go))) delay(5.milliseconds)
+                check(readLine() == "go") { "expected go" }
                 Files.newBufferedWriter(Path.of(output), StandardOpenOption.CREATE, StandardOpenOption.APPEND).use { out ->
+                    out.write("${first.id.value}\n")
+                    out.flush()
+                    check(queue.complete(first.id, workerId) == AckResult.COMPLETED) { "could not complete ${first.id}" }
                     val handler = TaskHandler { task ->
                         synchronized(out) {
                             out.write("${task.id.value}\n")

@@ -1,15 +1,14 @@
 package dev.spool.flusher
 
+import dev.spool.queue.ChildJvm
 import dev.spool.queue.OfflineQueue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
-import io.kotest.matchers.string.shouldContain
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import java.nio.file.Path
 import java.nio.file.Paths
-import java.util.concurrent.TimeUnit
 
 /**
  * Run in a child JVM by [CrashSpec]: enqueues three events, acknowledges two through a flusher
@@ -34,15 +33,10 @@ object AcknowledgeThenCrash {
 class CrashSpec : FunSpec({
     test("rows acknowledged but not flushed when the process dies are uploaded again after the restart") {
         val path: Path = tempDb()
-        val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
-        val child = ProcessBuilder(
-            java, "-cp", System.getProperty("java.class.path"), AcknowledgeThenCrash::class.java.name, path.toString(),
-        ).redirectErrorStream(true).start()
-        val output = child.inputStream.bufferedReader().readText()
-        child.waitFor(60, TimeUnit.SECONDS) shouldBe true
-
-        child.exitValue() shouldBe 3
-        output shouldContain "acknowledged"
+        ChildJvm(AcknowledgeThenCrash::class, listOf(path.toString()), path.parent).use { child ->
+            child.awaitLine("acknowledged")
+            child.awaitExit() shouldBe 3
+        }
         withQueue(path = path) { q ->
             q.peek().map { it.eventId } shouldBe ids(1, 2, 3)
             q.size() shouldBe 3

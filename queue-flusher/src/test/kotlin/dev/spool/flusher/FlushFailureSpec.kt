@@ -1,6 +1,8 @@
 package dev.spool.flusher
 
+import dev.spool.queue.BatchEventResult
 import dev.spool.queue.OfflineQueue
+import dev.spool.queue.SyncStatus
 import dev.spool.queue.QueueConfig
 import dev.spool.storage.QueueStorageException
 import io.kotest.assertions.throwables.shouldThrow
@@ -152,6 +154,34 @@ class FlushFailureSpec : FunSpec({
                 clock.scope.isActive shouldBe true
                 shouldThrow<QueueStorageException> { f.flush() } // The failure still surfaces once.
                 f.close()
+            }
+        }
+    }
+
+    test("processBatchResults is all or nothing: when the queue's part cannot commit, no ack is recorded either") {
+        val path = tempDb()
+        withQueue(failFast, path) { q ->
+            (1..3).forEach { q.queueEvent(event(it)) }
+            val uploaded = q.peek()
+            VirtualClock().use { clock ->
+                val f = SyncedRowFlusher(q, FlusherConfig(maxDelay = delay), clock.scope)
+                val results = listOf(
+                    BatchEventResult("e1", SyncStatus.SUCCESS),
+                    BatchEventResult("e2", SyncStatus.REJECTED),
+                    BatchEventResult("e3", SyncStatus.DUPLICATE),
+                )
+                val lock = lockForWriting(path)
+                shouldThrow<QueueStorageException> { f.processBatchResults(results, uploaded) }
+                lock.unlock()
+                // Nothing applied: no ack pending or hidden, no retry counted.
+                f.pending shouldBe 0
+                q.peek().map { it.eventId to it.retryCount } shouldBe listOf("e1" to 0, "e2" to 0, "e3" to 0)
+
+                f.processBatchResults(results, uploaded)
+                q.peek().map { it.eventId to it.retryCount } shouldBe listOf("e2" to 1)
+                f.close()
+                q.sizeFromDisk() shouldBe 1
+                q.size() shouldBe 1
             }
         }
     }

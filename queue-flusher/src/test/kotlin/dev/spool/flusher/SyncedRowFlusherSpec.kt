@@ -13,6 +13,14 @@ import io.kotest.matchers.string.shouldContain
 import kotlin.time.Duration.Companion.milliseconds
 
 class SyncedRowFlusherSpec : FunSpec({
+    test("the documented defaults: 512 ids or 100 ms, failures logged; the Java builder starts from the same") {
+        for (config in listOf(FlusherConfig(), FlusherConfig.builder().build())) {
+            config.maxBatch shouldBe 512
+            config.maxDelay shouldBe kotlin.time.Duration.parse("100ms")
+            config.errorHandler shouldBe FlushErrorHandler.LOG
+        }
+    }
+
     test("acknowledged rows are hidden from reads at once and stay counted until flushed") {
         withQueue { q ->
             (1..3).forEach { q.queueEvent(event(it)) }
