@@ -17,6 +17,7 @@
 #
 # Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (per-call
 # latencies recorded by the benchmarks with HdrHistogram), .md (report) and four PNG charts.
+# A hand-written <date>-<mode>.notes.md beside them, if present, is copied into the report.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
 # Everything runs from the project root with project-relative paths, so the report and the
@@ -86,6 +87,6 @@ $(printf '%s\n' "${commands[@]}")"
 java -cp "$jar" dev.spool.benchmarks.report.Report \
   --json "$stem.json" --parts "$(IFS=,; echo "${parts[*]}")" --latency "$latency" --out "$stem.md" \
   --mode "$mode" --command "$command_text" --data-dir "$data" --elapsed "$elapsed" \
-  --load "$load_before / $load_after"
+  --load "$load_before / $load_after" --notes "$stem.notes.md"
 rm -f "${parts[@]}"
 echo "== Done in ${elapsed}s of JMH: $stem.md"

@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit
  * Usage: `Report --json <results.json> --out <report.md> [--parts <a.json,b.json>]
  * [--latency <latency.jsonl>] [--mode <mode>]
  * [--command <text>] [--data-dir <dir on the measured disk>] [--elapsed <seconds>]
- * [--load <load averages before and after>]`. With `--parts`, the JSON arrays of several JMH
+ * [--load <load averages before and after>] [--notes <notes.md>]`. The notes file, when it
+ * exists, is the hand-written analysis of the run (misses, profiles, next ideas), copied into the
+ * report under its own heading so a regenerated report keeps it. With `--parts`, the JSON arrays of several JMH
  * invocations are first merged into `--json`. The charts are written next to the report as
  * `<report>-depth.png`, `-concurrency.png`, `-tasks.png` and `-peers.png`.
  *
@@ -47,6 +49,7 @@ public object Report {
             elapsed = options["elapsed"],
             dataDir = options["data-dir"],
             load = options["load"],
+            notes = options["notes"]?.let(Paths::get)?.takeIf(Files::exists)?.let(Files::readString),
             json = json,
             results = results,
             figures = figures,
@@ -67,6 +70,7 @@ public object Report {
         elapsed: String?,
         dataDir: String?,
         load: String?,
+        notes: String?,
         json: Path,
         results: List<JmhResult>,
         figures: List<Figure>,
@@ -94,6 +98,12 @@ public object Report {
                 null -> "not measured"
             }
             appendLine("| ${t.figure} | ${t.bound} | ${t.value ?: "–"} | $result | ${t.note} |")
+        }
+        if (notes != null) {
+            appendLine()
+            appendLine("## Analysis")
+            appendLine()
+            appendLine(notes.trim())
         }
         appendLine()
         appendLine("## Charts")

@@ -76,20 +76,23 @@ class ReportSpec : FunSpec({
         figures[0].latencyOf shouldBe "one claim call"
     }
 
-    test("the report carries recorded latencies and the parameters, and names no absolute path") {
+    test("the report carries recorded latencies, the parameters and the hand-written analysis, and names no absolute path") {
         val dir = Files.createTempDirectory("report-spec")
         val json = dir.resolve("run.json").also { Files.writeString(it, "[$claimOne,$claim32,$claimJdbc,$tapeAdd,$spoolAdd]") }
         val latency = dir.resolve("run.latency.jsonl").also { Files.writeString(it, taskLatencies) }
+        val notes = dir.resolve("run.notes.md").also { Files.writeString(it, "T1 misses: two commits per task.\n") }
         Report.main(
             arrayOf(
                 "--json", json.toString(), "--latency", latency.toString(), "--out", dir.resolve("run.md").toString(),
                 "--mode", "smoke", "--data-dir", "benchmarks/target/bench-data", "--load", "1.0 1.0 1.0 / 2.0 2.0 2.0",
+                "--notes", notes.toString(),
             ),
         )
         val text = Files.readString(dir.resolve("run.md"))
         text shouldContain "| T1 Spool |  | NORMAL |  | claimBatch=1 | 9,000 |  | 300 µs | 1.50 ms |"
         text shouldContain "| T1 Spool |  | NORMAL |  | claimBatch=32 | 20,000 |  | 700 µs | 900 µs |"
         text shouldContain "the project's target directory (`benchmarks/target/bench-data`)"
+        text shouldContain "## Analysis\n\nT1 misses: two commits per task."
         text shouldNotContain dir.toString()
         Files.exists(dir.resolve("run-tasks.png")) shouldBe true
         Files.exists(dir.resolve("run-peers.png")) shouldBe true
