@@ -34,6 +34,7 @@ internal class BackgroundCheckpointer(
     private val durability: Durability,
     private val busyTimeout: Duration,
     private val name: String,
+    private val kind: QueueKind,
     private val logger: Logger,
     private val interval: Duration,
 ) : AutoCloseable {
@@ -65,7 +66,7 @@ internal class BackgroundCheckpointer(
                 } catch (e: SQLException) {
                     // Busy (another checkpoint runs) or I/O: the next commit asks again; WalPolicy bounds the WAL.
                     if (failures.add(1) != null) {
-                        LogEvents.warn(logger, "queue.checkpoint_failed", name, LogEvents.CHECKPOINT_FAILED, CheckpointMode.PASSIVE, walSize(database), e.toString())
+                        LogEvents.warn(logger, "queue.checkpoint_failed", name, kind.checkpointFailed, CheckpointMode.PASSIVE, walSize(database), e.toString())
                     }
                 }
                 Thread.sleep(interval.inWholeMilliseconds)
@@ -77,12 +78,15 @@ internal class BackgroundCheckpointer(
         }
     }
 
-    /** Stops the thread and closes its connection; waits for a checkpoint in progress. */
+    /**
+     * Stops the thread and closes its connection; waits for a checkpoint in progress, even on an
+     * interrupted thread (whose interrupt flag stays set).
+     */
     override fun close() {
         if (!running) return
         running = false
         wake.release()
         thread.interrupt()
-        thread.join()
+        thread.joinUninterruptibly()
     }
 }

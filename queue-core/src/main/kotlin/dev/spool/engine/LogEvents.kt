@@ -13,13 +13,17 @@ import org.slf4j.Logger
  * | `queue.evicted`             | WARN  | [EVICTED]                                                   |
  * | `queue.strict_cap_refused`  | WARN  | [STRICT_CAP_REFUSED]                                        |
  * | `queue.dead_lettered`       | WARN  | [DEAD_LETTERED]                                             |
- * | `queue.checkpoint_failed`   | WARN  | [CHECKPOINT_FAILED]                                         |
+ * | `queue.checkpoint_failed`   | WARN  | [CHECKPOINT_FAILED], or [TASK_CHECKPOINT_FAILED] for a task queue |
+ *
+ * Templates name the kind of queue ("Offline queue", "Task queue") the way its user knows it;
+ * see [QueueKind].
  */
 internal object LogEvents {
     const val EVICTED = "Offline queue '{}' reached its cap of {} events: evicted the {} oldest event(s)"
     const val STRICT_CAP_REFUSED = "Offline queue '{}' refused {} event(s) at its strict cap of {}"
     const val DEAD_LETTERED = "Offline queue '{}' dropped {} event(s) the server rejected permanently: {}"
     const val CHECKPOINT_FAILED = "Offline queue '{}' could not checkpoint its WAL ({} mode, WAL {} bytes): {}"
+    const val TASK_CHECKPOINT_FAILED = "Task queue '{}' could not checkpoint its WAL ({} mode, WAL {} bytes): {}"
 
     /** Logs [template] at WARN with the stable keys and [args] for its placeholders. */
     fun warn(logger: Logger, id: String, queue: String, template: String, vararg args: Any?) {

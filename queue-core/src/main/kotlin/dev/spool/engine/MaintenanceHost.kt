@@ -6,11 +6,14 @@ import kotlin.time.Duration
 
 /**
  * What `Maintenance` needs from a Spool component that owns a database file and its single
- * writer. [RealOfflineQueue] implements it; another component with its own writer can too.
+ * writer. [SqliteDatabase] implements it for both queues; each queue delegates to its own.
  */
 internal interface MaintenanceHost {
     /** The database file, absolute. */
     val path: Path
+
+    /** Which kind of queue this is, for log lines. */
+    val kind: QueueKind
 
     /** The component's name, for logs and backup file names. */
     val name: String

@@ -13,10 +13,15 @@ internal object OpenFiles {
     private const val RESTORING = -1
     private val open = ConcurrentHashMap<Path, Int>()
 
-    /** The key of [path]: its real path when it exists, so two spellings of one file agree. */
+    /**
+     * The key of [path]: its real path when it exists (else its directory's real path and its
+     * name), so two spellings of one file agree, before and after the file is created.
+     */
     fun key(path: Path): Path {
         val absolute = path.toAbsolutePath().normalize()
-        return if (Files.exists(absolute)) absolute.toRealPath() else absolute
+        if (Files.exists(absolute)) return absolute.toRealPath()
+        val parent = absolute.parent ?: return absolute
+        return if (Files.exists(parent)) parent.toRealPath().resolve(absolute.fileName) else absolute
     }
 
     /** Records one more open handle on [key]. @throws IllegalStateException while it is being restored. */

@@ -1,7 +1,6 @@
 package dev.spool.engine
 
 import kotlinx.coroutines.CoroutineDispatcher
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
@@ -52,9 +51,12 @@ internal class ReadConnection(
         }
     }
 
-    /** Waits for a read in progress, then closes the connection and unregisters it from Exposed. */
+    /**
+     * Waits for a read in progress, then closes the connection and unregisters it from Exposed.
+     * Works on an interrupted thread too (the flag stays set).
+     */
     override fun close() {
-        runBlocking {
+        uninterruptibly {
             lock.withLock {
                 runCatching { TransactionManager.closeAndUnregister(db) }
                 runCatching { connection.close() }

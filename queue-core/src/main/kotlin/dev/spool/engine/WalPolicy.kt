@@ -32,6 +32,7 @@ internal class WalPolicy(
     private val limitBytes: Long,
     busyTimeout: Duration,
     private val name: String,
+    private val kind: QueueKind,
     private val logger: Logger,
     /** Taken around the checkpoint, so it never collides with another checkpoint of this process. */
     private val checkpointLock: java.util.concurrent.locks.Lock,
@@ -66,7 +67,7 @@ internal class WalPolicy(
         } else {
             threshold = size + (limitBytes / 8).coerceAtLeast(1)
             if (failures.add(1) != null) {
-                LogEvents.warn(logger, "queue.checkpoint_failed", name, LogEvents.CHECKPOINT_FAILED, CheckpointMode.TRUNCATE, size, failure)
+                LogEvents.warn(logger, "queue.checkpoint_failed", name, kind.checkpointFailed, CheckpointMode.TRUNCATE, size, failure)
             }
         }
     }

@@ -11,7 +11,6 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedSendChannelException
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.yield
@@ -53,7 +52,11 @@ internal abstract class BareCommand<T> : WriteCommand<T>()
 /** Thrown by a [WriteCommand] that refuses to run before writing anything: fails it alone. */
 internal class CommandRejected(val error: Throwable) : RuntimeException(null, null, false, false)
 
-/** Callbacks around each write transaction, on the writer thread. */
+/**
+ * Callbacks around each write transaction, on the writer thread. The hooks' prepared statements
+ * live in the engine's [StatementCache], which the engine renews after every rollback, before
+ * [rolledBack] runs.
+ */
 internal interface TransactionHooks {
     /** Right after `BEGIN IMMEDIATE`, before the group's commands. */
     fun begin(connection: Connection)
@@ -61,7 +64,7 @@ internal interface TransactionHooks {
     /** After `COMMIT` succeeded. */
     fun committed()
 
-    /** After the transaction was rolled back. */
+    /** After the transaction was rolled back; the [StatementCache] has been invalidated already. */
     fun rolledBack()
 
     /**
@@ -76,6 +79,9 @@ internal interface TransactionHooks {
  * command waiting (up to [maxBatch]) in one `BEGIN IMMEDIATE` transaction. Each command's caller
  * resumes only once that transaction committed.
  *
+ * It also owns the lifecycle of the hooks' prepared [statements]: after any failed transaction
+ * they are invalidated, so whatever runs next prepares usable ones.
+ *
  * **The inline path.** A caller whose thread is blocked on this call anyway (a `runBlocking` event
  * loop: the blocking facades, or an application's own `runBlocking`) runs its command and commits
  * it on its own thread when nothing else is queued and the writer is idle, saving the two thread
@@ -89,6 +95,7 @@ internal interface TransactionHooks {
 internal class WriteEngine(
     private val connection: Connection,
     private val hooks: TransactionHooks,
+    private val statements: StatementCache<*>,
     private val maxBatch: Int,
     capacity: Int,
     private val name: String,
@@ -197,12 +204,17 @@ internal class WriteEngine(
         check(!closed.get()) { "Queue '$name' is closed" }
     }
 
-    /** Stops accepting commands, waits for the accepted ones to commit, releases the thread. */
+    /**
+     * Stops accepting commands, waits for the accepted ones to commit, releases the thread. Waits
+     * even on an interrupted thread (and leaves its interrupt flag set): the caller releases the
+     * connection next, which must never happen under a running writer.
+     */
     fun close() {
         if (!closed.compareAndSet(false, true)) return
         channel.close()
-        runBlocking { loop.join() }
-        // An inline caller that took the engine before close() finishes its commit first.
+        uninterruptibly { loop.join() }
+        // An inline caller that took the engine before close() finishes its commit first
+        // (lock() ignores interrupts, as the join above does).
         owner.lock()
         try {
             listOf(begin, commit).forEach { runCatching { it.close() } }
@@ -331,10 +343,12 @@ internal class WriteEngine(
      * Leaves the connection outside any transaction with usable statements. SQLite may already
      * have rolled back by itself (SQLITE_FULL, SQLITE_IOERR), so a failing ROLLBACK is fine; and
      * sqlite-jdbc finalizes a prepared statement that failed with most error codes, so the
-     * engine's own are prepared afresh (the hooks do the same for theirs in rolledBack()).
+     * engine's own are prepared afresh and the hooks' [statements] are invalidated (prepared
+     * again on their next use).
      */
     private fun rollBackAfterFailure() {
         runCatching { connection.createStatement().use { it.execute("ROLLBACK") } }
+        statements.invalidate()
         runCatching {
             val fresh = connection.prepareStatement("BEGIN IMMEDIATE") to connection.prepareStatement("COMMIT")
             listOf(begin, commit).forEach { runCatching { it.close() } }

@@ -56,7 +56,7 @@ import kotlin.time.Duration.Companion.seconds
  *
  * **Not** a scheduler: call these from your own timer (a nightly backup, a weekly `VACUUM`).
  * The one automatic piece, the WAL checkpoint policy, is configured by
- * [QueueConfig.walSizeLimitBytes]. Java callers use [blocking].
+ * [QueueConfig.walSizeLimitBytes] (and [dev.spool.tasks.TaskQueueConfig.walSizeLimitBytes]). Java callers use [blocking].
  */
 public class Maintenance internal constructor(
     private val host: MaintenanceHost,
@@ -128,7 +128,7 @@ public class Maintenance internal constructor(
         val result = host.onWriterBare { it.checkpoint(mode) }
         if (!result.completed) {
             LogEvents.warn(
-                logger, "queue.checkpoint_failed", host.name, LogEvents.CHECKPOINT_FAILED, mode, walBefore,
+                logger, "queue.checkpoint_failed", host.name, host.kind.checkpointFailed, mode, walBefore,
                 "busy after checkpointing ${result.checkpointedFrames} of ${result.walFrames} frames: " +
                     "readers held it past the busy timeout",
             )
@@ -269,8 +269,8 @@ public class Maintenance internal constructor(
         /**
          * The maintenance of [tasks]'s database: the same operations, through the task queue's
          * own single writer. Task-queue files are created with auto_vacuum NONE, so
-         * [incrementalVacuum] frees nothing until one [vacuum] converted the file; the automatic
-         * WAL checkpoint of [QueueConfig.walSizeLimitBytes] applies to offline queues only.
+         * [incrementalVacuum] frees nothing until one [vacuum] converted the file. The automatic
+         * WAL checkpoint is [dev.spool.tasks.TaskQueueConfig.walSizeLimitBytes].
          *
          * @throws IllegalArgumentException if [tasks] was not opened by
          *   [dev.spool.tasks.TaskQueue.open].

@@ -29,7 +29,10 @@ import kotlin.time.toKotlinDuration
  *   waiting up to 250 ms for readers, so the WAL stays within this bound plus a group or two of
  *   writes under a steady load, even while readers overlap without pause. A checkpoint that
  *   cannot finish is logged (`queue.checkpoint_failed`) and retried after another eighth of the
- *   bound. 0 turns the policy off, leaving only SQLite's own PASSIVE auto-checkpoint.
+ *   bound. 0 turns this hard bound off. Either way SQLite's own inline auto-checkpoint is off
+ *   (`wal_autocheckpoint = 0`): a background thread with its own connection runs a PASSIVE
+ *   checkpoint after commits (at most one per 50 ms), so commits never pay for one. With 0, a
+ *   reader that never pauses can therefore keep the WAL growing.
  * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
  *   fails it. Reads the whole file: off by default.
  * @throws IllegalArgumentException if a size or count is not positive.
@@ -113,7 +116,7 @@ public class QueueConfig(
         /** Sets [QueueConfig.writerDispatcher]; null gives the queue its own thread. */
         public fun writerDispatcher(value: CoroutineDispatcher?): Builder = apply { writerDispatcher = value }
 
-        /** Sets [QueueConfig.walSizeLimitBytes]; 0 turns the automatic checkpoint off. */
+        /** Sets [QueueConfig.walSizeLimitBytes]; 0 turns the hard bound off (background checkpoints go on). */
         public fun walSizeLimitBytes(value: Long): Builder = apply { walSizeLimitBytes = value }
 
         /** Sets [QueueConfig.checkIntegrityOnOpen]. */

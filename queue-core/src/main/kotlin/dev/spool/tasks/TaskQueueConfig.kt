@@ -32,6 +32,11 @@ import kotlin.time.toKotlinDuration
  * @property readDispatcher where reads run their blocking JDBC calls.
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [TaskQueue.close].
+ * @property walSizeLimitBytes the WAL's hard bound, as [dev.spool.queue.QueueConfig.walSizeLimitBytes]:
+ *   when a commit leaves the WAL larger, the writer runs a TRUNCATE checkpoint. 0 turns the hard
+ *   bound off; the background checkpointer still checkpoints after commits either way.
+ * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
+ *   fails it. Reads the whole file: off by default.
  * @throws IllegalArgumentException if a size is not positive, a duration is not positive, or a
  *   type in [retryPolicies] is blank.
  */
@@ -49,6 +54,8 @@ public class TaskQueueConfig(
     public val random: Random = Random.Default,
     public val readDispatcher: CoroutineDispatcher = Dispatchers.IO,
     public val writerDispatcher: CoroutineDispatcher? = null,
+    public val walSizeLimitBytes: Long = 64L * 1024 * 1024,
+    public val checkIntegrityOnOpen: Boolean = false,
 ) {
     init {
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
@@ -58,6 +65,7 @@ public class TaskQueueConfig(
         require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
         require(name.isNotBlank()) { "name must not be blank" }
+        require(walSizeLimitBytes >= 0) { "walSizeLimitBytes must not be negative, was $walSizeLimitBytes" }
     }
 
     /** The retry policy for tasks of [type]. */
@@ -66,7 +74,8 @@ public class TaskQueueConfig(
     override fun toString(): String =
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
             "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, durability=$durability, " +
-            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout)"
+            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout, " +
+            "walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen)"
 
     /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
     public class Builder internal constructor() {
@@ -79,6 +88,8 @@ public class TaskQueueConfig(
         private var busyTimeout = defaults.busyTimeout
         private var name = defaults.name
         private var clock = defaults.clock
+        private var walSizeLimitBytes = defaults.walSizeLimitBytes
+        private var checkIntegrityOnOpen = defaults.checkIntegrityOnOpen
 
         /** Sets [TaskQueueConfig.retryPolicy]. */
         public fun retryPolicy(value: RetryPolicy): Builder = apply { retryPolicy = value }
@@ -105,6 +116,12 @@ public class TaskQueueConfig(
         /** Sets [TaskQueueConfig.clock]. */
         public fun clock(value: Clock): Builder = apply { clock = value }
 
+        /** Sets [TaskQueueConfig.walSizeLimitBytes]; 0 turns the hard bound off. */
+        public fun walSizeLimitBytes(value: Long): Builder = apply { walSizeLimitBytes = value }
+
+        /** Sets [TaskQueueConfig.checkIntegrityOnOpen]. */
+        public fun checkIntegrityOnOpen(value: Boolean): Builder = apply { checkIntegrityOnOpen = value }
+
         /**
          * The configuration.
          *
@@ -119,6 +136,8 @@ public class TaskQueueConfig(
             busyTimeout = busyTimeout,
             name = name,
             clock = clock,
+            walSizeLimitBytes = walSizeLimitBytes,
+            checkIntegrityOnOpen = checkIntegrityOnOpen,
         )
     }
 

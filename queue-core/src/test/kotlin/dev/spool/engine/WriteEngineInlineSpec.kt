@@ -248,7 +248,10 @@ private fun withEngine(
 ) {
     val dir = Files.createTempDirectory("engine-inline")
     val db = EngineDb(dir)
-    val engine = WriteEngine(db.connection, db, maxBatch = 100, capacity = 128, name = "inline", dispatcher = dispatcher, translate = { it })
+    val statements = StatementCache(db.connection) { AutoCloseable {} }
+    val engine = WriteEngine(
+        db.connection, db, statements, maxBatch = 100, capacity = 128, name = "inline", dispatcher = dispatcher, translate = { it },
+    )
     try {
         block(engine, db)
     } finally {

@@ -69,7 +69,9 @@ class QueueBehaviourSpec : FunSpec({
     }
 
     test("a duplicate eventId rewrites its row with the new payload and timestamp, so it moves to the back, and keeps its retry count") {
-        withQueue { q ->
+        // A clock that ticks on every read: the replacement's timestamp is strictly newer than e2's.
+        val ticks = java.util.concurrent.atomic.AtomicLong(1_000_000)
+        dev.spool.queue.internal.RealOfflineQueue.open(tempDb(), QueueConfig(), clock = { ticks.incrementAndGet() }).use { q ->
             q.queueEvent(event(1))
             q.queueEvent(event(2))
             q.incrementRetry(listOf("e1"))

@@ -8,6 +8,15 @@ import java.util.concurrent.ConcurrentHashMap
 internal const val ANY_REVISION = -1L
 
 /**
+ * Whether the acknowledgements [acks] (the live ledger or a copy of it) cover this content of a
+ * row: acknowledged for [ANY_REVISION], or for exactly [revision].
+ */
+internal fun hides(acks: Map<String, Long>, eventId: String, revision: Long): Boolean {
+    val acked = acks[eventId] ?: return false
+    return acked == ANY_REVISION || acked == revision
+}
+
+/**
  * The in-memory record of acknowledged rows not yet deleted: eventId to the revision that was
  * acknowledged ([ANY_REVISION] for any). Written by callers, consumed by the writer.
  */
@@ -29,10 +38,7 @@ internal class DeferredLedger(private val flushCommand: suspend () -> Int) : Def
     override suspend fun flush(): Int = flushCommand()
 
     /** Whether reads must hide this row. */
-    fun hides(eventId: String, revision: Long): Boolean {
-        val acked = acks[eventId] ?: return false
-        return acked == ANY_REVISION || acked == revision
-    }
+    fun hides(eventId: String, revision: Long): Boolean = hides(acks, eventId, revision)
 
     /** A stable copy for the writer to delete. */
     fun snapshot(): Map<String, Long> = HashMap(acks)

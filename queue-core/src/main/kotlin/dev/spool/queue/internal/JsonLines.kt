@@ -21,26 +21,31 @@ import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.StandardOpenOption
 import java.sql.ResultSet
+import org.jetbrains.exposed.v1.core.Column
 
 /** One exported row, as read back by [readJsonLines]. */
 internal class ExportedRow(val event: QueueEvent, val timestamp: Long, val retryCount: Int)
 
-/** Writes one row of [rs] (columns as in [RealOfflineQueue.EXPORT_COLUMNS]) as a JSON line. */
+/**
+ * Writes the current row of [rs] (a result of [EXPORT_QUERY]) as one JSON line, reading the
+ * columns by name: the key of each value is its [QueueTable] column name, and the payload,
+ * already JSON, is embedded as is.
+ */
 internal fun BufferedWriter.writeJsonLine(rs: ResultSet) {
-    write("{\"event_id\":")
-    write(JsonPrimitive(rs.getString(1)).toString())
-    write(",\"event_type\":")
-    write(JsonPrimitive(rs.getString(2)).toString())
-    write(",\"project_id\":")
-    write(JsonPrimitive(rs.getString(4)).toString())
-    write(",\"coalesce_key\":")
-    write(JsonPrimitive(rs.getString(5)).toString())
-    write(",\"timestamp\":")
-    write(rs.getLong(6).toString())
-    write(",\"retry_count\":")
-    write(rs.getInt(7).toString())
-    write(",\"payload\":")
-    write(rs.getString(3))
+    write("{")
+    var first = true
+    for (column in QueueTable.exportColumns) {
+        if (!first) write(",")
+        first = false
+        write(JsonPrimitive(column.sql).toString())
+        write(":")
+        when (column) {
+            QueueTable.payload -> write(rs.getString(column.sql))
+            QueueTable.timestamp -> write(rs.getLong(column.sql).toString())
+            QueueTable.retryCount -> write(rs.getInt(column.sql).toString())
+            else -> write(JsonPrimitive(rs.getString(column.sql)).toString())
+        }
+    }
     write("}\n")
 }
 
@@ -93,18 +98,21 @@ internal fun readJsonLines(path: Path): List<ExportedRow> {
 private fun parseLine(line: String, number: Int, path: Path): ExportedRow {
     try {
         val json = Json.parseToJsonElement(line).jsonObject
-        fun text(key: String): String? = (json[key] as? JsonPrimitive)?.takeUnless { it is JsonNull }?.contentOrNull
-        val payload = json["payload"] ?: throw IllegalArgumentException("no payload")
+        fun text(column: Column<*>): String? =
+            (json[column.sql] as? JsonPrimitive)?.takeUnless { it is JsonNull }?.contentOrNull
+        fun required(column: Column<*>): String = text(column) ?: throw IllegalArgumentException("no ${column.sql}")
+        val payload = json[QueueTable.payload.sql] ?: throw IllegalArgumentException("no ${QueueTable.payload.sql}")
         return ExportedRow(
             event = QueueEvent(
-                eventId = text("event_id") ?: throw IllegalArgumentException("no event_id"),
-                eventType = text("event_type") ?: throw IllegalArgumentException("no event_type"),
+                eventId = required(QueueTable.eventId),
+                eventType = required(QueueTable.eventType),
                 payload = payload.toString(),
-                projectId = text("project_id"),
-                coalesceKey = text("coalesce_key"),
+                projectId = text(QueueTable.projectId),
+                coalesceKey = text(QueueTable.coalesceKey),
             ),
-            timestamp = json["timestamp"]?.jsonPrimitive?.long ?: throw IllegalArgumentException("no timestamp"),
-            retryCount = (json["retry_count"] as? JsonPrimitive)?.contentOrNull?.toInt() ?: 0,
+            timestamp = json[QueueTable.timestamp.sql]?.jsonPrimitive?.long
+                ?: throw IllegalArgumentException("no ${QueueTable.timestamp.sql}"),
+            retryCount = text(QueueTable.retryCount)?.toInt() ?: 0,
         )
     } catch (e: IllegalArgumentException) {
         throw InvalidEventException("line $number of $path", e.message ?: "malformed", e)

@@ -1,11 +1,16 @@
 package dev.spool.queue.internal
 
 import dev.spool.queue.QueuedEvent
+import org.jetbrains.exposed.v1.core.Column
 import org.jetbrains.exposed.v1.core.ResultRow
 import org.jetbrains.exposed.v1.core.Table
 import java.time.Instant
 
-/** The `queue` table as Exposed sees it, for reads and admin queries. DDL lives in [Schema]. */
+/**
+ * The `queue` table: the one definition of its column names and of the mapping of a row to a
+ * [QueuedEvent]. [Schema]'s DDL, the SQL of [Statements] and the JSON Lines export take their
+ * column names from here; `QueueTableSpec` checks that the DDL creates exactly these columns.
+ */
 internal object QueueTable : Table("queue") {
     val id = long("id").autoIncrement()
     val eventId = text("event_id")
@@ -19,6 +24,9 @@ internal object QueueTable : Table("queue") {
 
     override val primaryKey: PrimaryKey = PrimaryKey(id)
 
+    /** The columns `drainToFile` exports; each becomes the JSON key of the same name. */
+    val exportColumns: List<Column<*>> = listOf(eventId, eventType, projectId, coalesceKey, timestamp, retryCount, payload)
+
     fun toQueuedEvent(row: ResultRow): QueuedEvent = QueuedEvent(
         eventId = row[eventId],
         eventType = row[eventType],
@@ -30,3 +38,11 @@ internal object QueueTable : Table("queue") {
         revision = row[revision],
     )
 }
+
+/** The SQL name of this column, for hand-written statements. */
+internal val Column<*>.sql: String get() = name
+
+/** Every row in queue order, with [QueueTable.exportColumns]: what `drainToFile` writes. */
+internal val EXPORT_QUERY: String =
+    "SELECT ${QueueTable.exportColumns.joinToString { it.sql }} FROM ${QueueTable.tableName} " +
+        "ORDER BY ${QueueTable.timestamp.sql}, ${QueueTable.id.sql}"

@@ -11,35 +11,41 @@ import java.sql.Types
  *
  * A reused `PreparedStatement` is kept on the insert path instead of Exposed's DSL: the DSL
  * allocates a statement, arguments and a transaction wrapper per row (compared in the
- * benchmarks module, `InsertPathBenchmark`).
+ * benchmarks module, `InsertPathBenchmark`). Column and table names come from [QueueTable].
  */
 internal class Statements(connection: Connection) : AutoCloseable {
     private val dataVersion = connection.prepareStatement("PRAGMA data_version")
-    private val count = connection.prepareStatement("SELECT COUNT(*) FROM queue")
+    private val count = connection.prepareStatement("SELECT COUNT(*) FROM $QUEUE")
     private val insert = connection.prepareStatement(
-        "INSERT INTO queue (event_id, event_type, payload, project_id, coalesce_key, timestamp, retry_count) " +
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+        "INSERT INTO $QUEUE (${T.eventId.sql}, ${T.eventType.sql}, ${T.payload.sql}, ${T.projectId.sql}, " +
+            "${T.coalesceKey.sql}, ${T.timestamp.sql}, ${T.retryCount.sql}) " +
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (${T.eventId.sql}) DO NOTHING",
     )
     private val replace = connection.prepareStatement(
-        "UPDATE queue SET payload = ?, timestamp = ?, revision = revision + 1 WHERE event_id = ?",
+        "UPDATE $QUEUE SET ${T.payload.sql} = ?, ${T.timestamp.sql} = ?, ${T.revision.sql} = ${T.revision.sql} + 1 " +
+            "WHERE ${T.eventId.sql} = ?",
     )
-    private val exists = connection.prepareStatement("SELECT 1 FROM queue WHERE event_id = ?")
+    private val exists = connection.prepareStatement("SELECT 1 FROM $QUEUE WHERE ${T.eventId.sql} = ?")
     private val findCoalesced = connection.prepareStatement(
-        "SELECT id, event_id FROM queue WHERE coalesce_key = ? ORDER BY id DESC LIMIT 1",
+        "SELECT ${T.id.sql}, ${T.eventId.sql} FROM $QUEUE WHERE ${T.coalesceKey.sql} = ? ORDER BY ${T.id.sql} DESC LIMIT 1",
     )
     private val coalesce = connection.prepareStatement(
-        "UPDATE queue SET event_id = ?, event_type = ?, payload = ?, project_id = ?, timestamp = ?, " +
-            "revision = revision + 1 WHERE id = ?",
+        "UPDATE $QUEUE SET ${T.eventId.sql} = ?, ${T.eventType.sql} = ?, ${T.payload.sql} = ?, ${T.projectId.sql} = ?, " +
+            "${T.timestamp.sql} = ?, ${T.revision.sql} = ${T.revision.sql} + 1 WHERE ${T.id.sql} = ?",
     )
     private val evictOldest = connection.prepareStatement(
-        "DELETE FROM queue WHERE id IN (SELECT id FROM queue ORDER BY timestamp, id LIMIT ?)",
+        "DELETE FROM $QUEUE WHERE ${T.id.sql} IN " +
+            "(SELECT ${T.id.sql} FROM $QUEUE ORDER BY ${T.timestamp.sql}, ${T.id.sql} LIMIT ?)",
     )
-    private val deleteById = connection.prepareStatement("DELETE FROM queue WHERE event_id = ?")
-    private val deleteRevision = connection.prepareStatement("DELETE FROM queue WHERE event_id = ? AND revision = ?")
-    private val incrementRetry =
-        connection.prepareStatement("UPDATE queue SET retry_count = retry_count + 1 WHERE event_id = ?")
-    val deleteProject: PreparedStatement = connection.prepareStatement("DELETE FROM queue WHERE project_id = ?")
-    val clear: PreparedStatement = connection.prepareStatement("DELETE FROM queue")
+    private val deleteById = connection.prepareStatement("DELETE FROM $QUEUE WHERE ${T.eventId.sql} = ?")
+    private val deleteRevision =
+        connection.prepareStatement("DELETE FROM $QUEUE WHERE ${T.eventId.sql} = ? AND ${T.revision.sql} = ?")
+    private val incrementRetry = connection.prepareStatement(
+        "UPDATE $QUEUE SET ${T.retryCount.sql} = ${T.retryCount.sql} + 1 WHERE ${T.eventId.sql} = ?",
+    )
+    val deleteProject: PreparedStatement =
+        connection.prepareStatement("DELETE FROM $QUEUE WHERE ${T.projectId.sql} = ?")
+    val clear: PreparedStatement = connection.prepareStatement("DELETE FROM $QUEUE")
 
     private val all = listOf(
         dataVersion, count, insert, replace, exists, findCoalesced, coalesce, evictOldest,
@@ -129,3 +135,6 @@ internal class Statements(connection: Connection) : AutoCloseable {
         if (value == null) setNull(index, Types.VARCHAR) else setString(index, value)
     }
 }
+
+private val T = QueueTable
+private val QUEUE = QueueTable.tableName

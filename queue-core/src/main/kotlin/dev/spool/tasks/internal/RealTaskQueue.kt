@@ -1,15 +1,11 @@
 package dev.spool.tasks.internal
 
-import dev.spool.storage.QueueStorageException
-import dev.spool.engine.BareCommand
+import dev.spool.engine.DatabaseSettings
 import dev.spool.engine.MaintenanceHost
-import dev.spool.engine.OpenFiles
-import dev.spool.engine.ReadConnection
+import dev.spool.engine.QueueKind
+import dev.spool.engine.SqliteDatabase
 import dev.spool.engine.TransactionHooks
 import dev.spool.engine.WriteCommand
-import dev.spool.engine.WriteEngine
-import dev.spool.engine.checkIsSqliteFile
-import dev.spool.engine.openConnection
 import dev.spool.engine.storageError
 import dev.spool.tasks.AckResult
 import dev.spool.tasks.AsyncTaskQueue
@@ -26,7 +22,6 @@ import dev.spool.tasks.TaskState
 import dev.spool.tasks.TaskStats
 import dev.spool.tasks.TaskTransition
 import dev.spool.tasks.WorkerInfo
-import java.nio.file.Files
 import java.nio.file.Path
 import java.sql.Connection
 import java.time.Instant
@@ -45,24 +40,24 @@ import org.jetbrains.exposed.v1.core.inList
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
 import org.jetbrains.exposed.v1.jdbc.andWhere
 import org.jetbrains.exposed.v1.jdbc.selectAll
-import org.jetbrains.exposed.v1.jdbc.transactions.transaction
+import org.slf4j.LoggerFactory
 
 /**
- * The engine behind [TaskQueue]: a [WriteEngine] owning the write connection (every state change,
- * with its `task_log` row, in the writer's transaction), plus a read connection (Exposed) for
- * `get`, `list`, `taskLog`, `workers` and `stats`.
+ * The engine behind [TaskQueue], on top of the file's [SqliteDatabase] (connections, the single
+ * writer, checkpoints, maintenance, close): every state change, with its `task_log` row, runs in
+ * the writer's transaction; `get`, `list`, `taskLog`, `workers` and `stats` use the read
+ * connection (Exposed).
  *
  * Fields marked "writer" are touched only on the writer thread. Transitions made inside a
  * transaction wait in [pending] and are published by [committed], or dropped by [rolledBack].
  */
 internal class RealTaskQueue private constructor(
-    override val path: Path,
+    private val database: SqliteDatabase<TaskStatements>,
     override val config: TaskQueueConfig,
-    private val writeConnection: Connection,
-    private val readConnection: Connection,
-) : TaskQueue, TransactionHooks, MaintenanceHost {
-    private val statements = TaskStatements(writeConnection)
-    private val reader = ReadConnection(path, readConnection, config.readDispatcher) { engine.checkOpen() }
+) : TaskQueue, TransactionHooks, MaintenanceHost by database {
+    /** The writer's statements, renewed by the engine after any failed transaction. Writer thread. */
+    private val statements: TaskStatements get() = database.statements
+    private val reader = database.reader
     private val pending = ArrayList<TaskTransition>() // writer
     private val writes = AtomicLong()
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
@@ -72,15 +67,9 @@ internal class RealTaskQueue private constructor(
 
     @Volatile private var cachedStats: CachedStats? = null
 
-    private val engine = WriteEngine(
-        connection = writeConnection,
-        hooks = this,
-        maxBatch = config.maxBatchSize,
-        capacity = config.writeBufferCapacity,
-        name = config.name,
-        dispatcher = config.writerDispatcher,
-        translate = { storageError(path, "write to", it) },
-    )
+    private val engine = database.start(this)
+
+    override val path: Path get() = database.path
 
     override val transitions: Flow<TaskTransition> = mutableTransitions.asSharedFlow()
 
@@ -375,32 +364,10 @@ internal class RealTaskQueue private constructor(
 
     override fun async(): AsyncTaskQueue = AsyncTaskQueue(this)
 
-    // ---- MaintenanceHost: dev.spool.maintenance.Maintenance works on task-queue files too ----
-
-    private val fileKey = OpenFiles.key(path).also(OpenFiles::acquire)
-    private val released = java.util.concurrent.atomic.AtomicBoolean(false)
-
-    override val name: String get() = config.name
-
-    override val busyTimeout: Duration get() = config.busyTimeout
-
-    override fun checkOpen() = engine.checkOpen()
-
-    override suspend fun <T> onWriterBare(block: (Connection) -> T): T {
-        engine.checkOpen()
-        return engine.submit(
-            object : BareCommand<T>() {
-                override fun execute(connection: Connection): T = block(connection)
-            },
-        )
-    }
+    // dev.spool.maintenance.Maintenance works on task-queue files too: MaintenanceHost is the database's.
 
     override fun close() {
-        if (released.compareAndSet(false, true)) OpenFiles.release(fileKey)
-        engine.close()
-        reader.close()
-        statements.close()
-        runCatching { writeConnection.close() }
+        database.close()
     }
 
     private class CachedStats(val version: Long, val at: Long, val stats: TaskStats)
@@ -424,25 +391,29 @@ internal class RealTaskQueue private constructor(
             ClaimStrategy.PRIORITY -> compareBy<Task> { it.priority }.thenBy { it.id.value }
         }
 
+        private val logger = LoggerFactory.getLogger(TaskQueue::class.java)
+
         fun open(path: Path, config: TaskQueueConfig): RealTaskQueue {
-            val absolute = path.toAbsolutePath()
+            val settings = DatabaseSettings(
+                kind = QueueKind.TASK,
+                name = config.name,
+                durability = config.durability,
+                busyTimeout = config.busyTimeout,
+                maxBatchSize = config.maxBatchSize,
+                writeBufferCapacity = config.writeBufferCapacity,
+                readDispatcher = config.readDispatcher,
+                writerDispatcher = config.writerDispatcher,
+                walSizeLimitBytes = config.walSizeLimitBytes,
+                checkIntegrityOnOpen = config.checkIntegrityOnOpen,
+                logger = logger,
+            )
+            val database = SqliteDatabase.open(path, settings, TaskSchema::migrate, ::TaskStatements)
             try {
-                absolute.parent?.let { Files.createDirectories(it) }
-            } catch (e: java.io.IOException) {
-                throw QueueStorageException("Could not create the directory of $absolute: $e", e)
-            }
-            checkIsSqliteFile(absolute)
-            val opened = ArrayList<Connection>(2)
-            try {
-                val writer = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                TaskSchema.migrate(writer, absolute.toString())
-                val reader = openConnection(absolute, config.durability, config.busyTimeout).also(opened::add)
-                return RealTaskQueue(absolute, config, writer, reader)
+                return RealTaskQueue(database, config)
             } catch (t: Throwable) {
-                opened.forEach { runCatching { it.close() } }
-                throw storageError(absolute, "open", t)
+                runCatching { database.close() }
+                throw storageError(database.path, "open", t)
             }
         }
-
     }
 }

@@ -1,0 +1,95 @@
+package dev.spool.queue.internal
+
+import dev.spool.engine.ReadConnection
+import dev.spool.queue.QueueStats
+import dev.spool.queue.QueuedEvent
+import org.jetbrains.exposed.v1.core.Op
+import org.jetbrains.exposed.v1.core.SortOrder
+import org.jetbrains.exposed.v1.core.and
+import org.jetbrains.exposed.v1.core.count
+import org.jetbrains.exposed.v1.core.eq
+import org.jetbrains.exposed.v1.core.greater
+import org.jetbrains.exposed.v1.core.greaterEq
+import org.jetbrains.exposed.v1.core.less
+import org.jetbrains.exposed.v1.core.lessEq
+import org.jetbrains.exposed.v1.core.min
+import org.jetbrains.exposed.v1.jdbc.Query
+import org.jetbrains.exposed.v1.jdbc.select
+import org.jetbrains.exposed.v1.jdbc.selectAll
+import kotlin.time.Duration.Companion.milliseconds
+
+/**
+ * The offline queue's reads on the read connection: rows for a flush (hiding acknowledged ones
+ * through the [ledger]), the on-disk count and the statistics. Any thread; each read is one
+ * transaction of [reader].
+ */
+internal class QueueReads(
+    private val reader: ReadConnection,
+    private val ledger: DeferredLedger,
+    private val maxQueueSize: Int,
+    private val clock: () -> Long,
+    private val checkOpen: () -> Unit,
+) {
+    suspend fun sizeFromDisk(): Int = reader.read { QueueTable.selectAll().count().toInt() }
+
+    suspend fun peek(limit: Int): List<QueuedEvent> {
+        require(limit >= 0) { "limit must not be negative, was $limit" }
+        return visible(limit) { fetch -> QueueTable.selectAll().fifo().limit(fetch) }
+    }
+
+    suspend fun eventsBelowRetryCount(maxRetries: Int, limit: Int): List<QueuedEvent> {
+        require(limit >= 0) { "limit must not be negative, was $limit" }
+        return visible(limit) { fetch ->
+            QueueTable.selectAll().where { QueueTable.retryCount less maxRetries }.fifo().limit(fetch)
+        }
+    }
+
+    suspend fun stats(): QueueStats = reader.read {
+        val count = QueueTable.id.count()
+        fun countWhere(op: () -> Op<Boolean>): Int = QueueTable.select(count).where(op).single()[count].toInt()
+
+        val total = QueueTable.select(count).single()[count].toInt()
+        val oldest = QueueTable.timestamp.min()
+        val oldestMillis = QueueTable.select(oldest).single()[oldest]
+        val buckets = linkedMapOf(
+            "0 retries" to countWhere { QueueTable.retryCount eq 0 },
+            "1-3 retries" to countWhere { (QueueTable.retryCount greaterEq 1) and (QueueTable.retryCount lessEq 3) },
+            "4+ retries" to countWhere { QueueTable.retryCount greater 3 },
+        ).filterValues { it > 0 }
+        val types = QueueTable.select(QueueTable.eventType, count)
+            .groupBy(QueueTable.eventType)
+            .orderBy(count to SortOrder.DESC, QueueTable.eventType to SortOrder.ASC)
+            .limit(5)
+            .map { it[QueueTable.eventType] to it[count].toInt() }
+        QueueStats(
+            totalQueued = total,
+            maxQueueSize = maxQueueSize,
+            totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
+            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
+            retryDistribution = buckets,
+            topEventTypes = types,
+        )
+    }
+
+    private fun Query.fifo() = orderBy(QueueTable.timestamp to SortOrder.ASC, QueueTable.id to SortOrder.ASC)
+
+    /** Reads up to [limit] rows, skipping rows recorded in the ledger (fetching enough extra). */
+    private suspend fun visible(limit: Int, query: (fetch: Int) -> Query): List<QueuedEvent> {
+        if (limit == 0) {
+            checkOpen()
+            return emptyList()
+        }
+        // The acknowledgements are copied BEFORE the read starts: a flush that commits during
+        // the read forgets its ids, yet the read's snapshot may predate that commit and still
+        // hold the rows. Hiding by the copy too keeps such rows hidden (never handed out twice).
+        val before = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
+        val hidden = maxOf(before.size, ledger.pending)
+        val fetch = (limit.toLong() + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
+        val rows = reader.read { query(fetch).map(QueueTable::toQueuedEvent) }
+        if (before.isEmpty() && ledger.isEmpty()) return rows
+        return rows.asSequence()
+            .filterNot { ledger.hides(it.eventId, it.revision) || hides(before, it.eventId, it.revision) }
+            .take(limit)
+            .toList()
+    }
+}
