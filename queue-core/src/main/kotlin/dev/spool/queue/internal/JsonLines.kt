@@ -1,6 +1,7 @@
 package dev.spool.queue.internal
 
 import dev.spool.queue.InvalidEventException
+import dev.spool.queue.JsonLinesWriter
 import dev.spool.queue.QueueEvent
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonNull
@@ -26,26 +27,19 @@ import org.jetbrains.exposed.v1.core.Column
 internal class ExportedRow(val event: QueueEvent, val timestamp: Long, val retryCount: Int)
 
 /**
- * Writes the current row of [rs] (a result of [EXPORT_QUERY]) as one JSON line, reading the
- * columns by name: the key of each value is its [QueueTable] column name, and the payload,
- * already JSON, is embedded as is.
+ * Writes the current row of [rs] (a result of [EXPORT_QUERY]) as one JSON line through the public
+ * [JsonLinesWriter], reading the columns by their [QueueTable] names.
  */
-internal fun BufferedWriter.writeJsonLine(rs: ResultSet) {
-    write("{")
-    var first = true
-    for (column in QueueTable.exportColumns) {
-        if (!first) write(",")
-        first = false
-        write(JsonPrimitive(column.sql).toString())
-        write(":")
-        when (column) {
-            QueueTable.payload -> write(rs.getString(column.sql))
-            QueueTable.timestamp -> write(rs.getLong(column.sql).toString())
-            QueueTable.retryCount -> write(rs.getInt(column.sql).toString())
-            else -> write(JsonPrimitive(rs.getString(column.sql)).toString())
-        }
-    }
-    write("}\n")
+internal fun JsonLinesWriter.writeRow(rs: ResultSet) {
+    write(
+        eventId = rs.getString(QueueTable.eventId.sql),
+        eventType = rs.getString(QueueTable.eventType.sql),
+        payload = rs.getString(QueueTable.payload.sql),
+        projectId = rs.getString(QueueTable.projectId.sql),
+        coalesceKey = rs.getString(QueueTable.coalesceKey.sql),
+        timestampMillis = rs.getLong(QueueTable.timestamp.sql),
+        retryCount = rs.getInt(QueueTable.retryCount.sql),
+    )
 }
 
 /**

@@ -8,6 +8,7 @@ import dev.spool.queue.BatchEventResult
 import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.EnqueueResult
 import dev.spool.queue.InvalidEventException
+import dev.spool.queue.JsonLinesWriter
 import dev.spool.queue.OfflineQueueFullException
 import dev.spool.queue.QueueEvent
 import dev.spool.queue.SyncStatus
@@ -200,10 +201,11 @@ internal class Drain(private val w: QueueWriter, private val target: Path) : Wri
         // Holding the write lock: the rows exported are exactly the rows the DELETE removes.
         val exported = try {
             writeAtomically(target) { writer ->
+                val lines = JsonLinesWriter(writer)
                 var rows = 0
                 connection.query(EXPORT_QUERY) { rs ->
                     while (rs.next()) {
-                        writer.writeJsonLine(rs)
+                        lines.writeRow(rs)
                         rows++
                     }
                 }
