@@ -3,31 +3,36 @@
 #
 #   benchmarks/run.sh [smoke|quick|full]      (default: quick)
 #
-# smoke  every benchmark once (17 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
+# smoke  every benchmark once (28 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
 #        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
-#        About 45 s of JMH, plus the build.
+#        About 75 s of JMH, plus the build.
 # quick  depth sweep (5,000 and 500,000) for B1, S1 and S2@64; everything else at 5,000;
-#        NORMAL only; 1 warmup + 2 measured 1 s iterations (21 trials). About 2 min of JMH on
-#        2 cores, plus the build. For checking changes, not for quoting.
-# full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers: 60 trials),
-#        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 15 min of JMH on
+#        NORMAL, except the Tape comparisons (P1, P2) at FULL; 1 warmup + 2 measured 1 s
+#        iterations (32 trials). About 3 min of JMH on 2 cores, plus the build. For checking
+#        changes, not for quoting.
+# full   every parameter (depth 5k/50k/500k, NORMAL and FULL, 8/64/256 callers: 69 trials),
+#        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 17 min of JMH on
 #        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
-#        first time, ~15 s to build the 500k template.
+#        first time, ~15 s to build the 500k template and ~10 s for Tape's 5k template.
 #
-# Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (S2's per-event
-# latencies, recorded by the benchmark), .md (report) and two PNG charts.
+# Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (per-call
+# latencies recorded by the benchmarks with HdrHistogram), .md (report) and four PNG charts.
+# A hand-written <date>-<mode>.notes.md beside them, if present, is copied into the report.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
+# Everything runs from the project root with project-relative paths, so the report and the
+# command it records name no directory of this machine.
 set -euo pipefail
 
 mode="${1:-quick}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-results="$here/results"
-data="${SPOOL_BENCH_DIR:-$here/target/bench-data}"
+cd "$root"
+results="benchmarks/results"
+data="${SPOOL_BENCH_DIR:-benchmarks/target/bench-data}"
 stamp="$(date -u +%Y-%m-%d)"
 stem="$results/$stamp-$mode"
-jar="$here/target/benchmarks.jar"
+jar="benchmarks/target/benchmarks.jar"
 mkdir -p "$results" "$data"
 
 case "$mode" in
@@ -36,7 +41,7 @@ case "$mode" in
 esac
 
 echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
-(cd "$root" && mvn -B -o -q -pl benchmarks -am package -DskipTests)
+mvn -B -o -q -pl benchmarks -am package -DskipTests
 
 latency="$stem.latency.jsonl"
 rm -f "$latency"
@@ -50,7 +55,8 @@ case "$mode" in
     ;;
   quick)
     invocations+=("BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent|ConcurrentEnqueueBenchmark -p depth=5000,500000 -p durability=NORMAL -p callers=64 -wi 1 -w 1s -i 2 -r 1s")
-    invocations+=("-e BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent -p depth=5000 -p durability=NORMAL -p callers=8,256 -wi 1 -w 1s -i 2 -r 1s")
+    invocations+=("-e BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent|LoneCallerBenchmark|DrainCycleBenchmark -p depth=5000 -p durability=NORMAL -p callers=8,256 -wi 1 -w 1s -i 2 -r 1s")
+    invocations+=("LoneCallerBenchmark|DrainCycleBenchmark|RawLimitBenchmark.l1PerTransaction -p depth=5000 -p durability=FULL -wi 1 -w 1s -i 2 -r 1s")
     ;;
   full)
     invocations+=("-wi 2 -w 1s -i 5 -r 2s")
@@ -59,6 +65,7 @@ esac
 
 parts=()
 commands=()
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 start=$(date +%s)
 i=0
 for args in "${invocations[@]}"; do
@@ -73,11 +80,13 @@ for args in "${invocations[@]}"; do
   commands+=("${cmd[*]}")
 done
 elapsed=$(( $(date +%s) - start ))
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 command_text="benchmarks/run.sh $mode
 $(printf '%s\n' "${commands[@]}")"
 java -cp "$jar" dev.spool.benchmarks.report.Report \
   --json "$stem.json" --parts "$(IFS=,; echo "${parts[*]}")" --latency "$latency" --out "$stem.md" \
-  --mode "$mode" --command "$command_text" --data-dir "$data" --elapsed "$elapsed"
+  --mode "$mode" --command "$command_text" --data-dir "$data" --elapsed "$elapsed" \
+  --load "$load_before / $load_after" --notes "$stem.notes.md"
 rm -f "${parts[@]}"
 echo "== Done in ${elapsed}s of JMH: $stem.md"

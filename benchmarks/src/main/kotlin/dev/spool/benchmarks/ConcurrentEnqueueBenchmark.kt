@@ -65,6 +65,7 @@ public open class ConcurrentEnqueueBenchmark {
         latencies.summarize(
             "s2ConcurrentQueueEvent",
             mapOf("depth" to "$depth", "durability" to durability, "callers" to "$callers"),
+            what = "one queueEvent call",
         )
         fixture.close()
     }

@@ -1,44 +1,58 @@
 package dev.spool.benchmarks
 
+import org.HdrHistogram.Histogram
 import java.nio.file.Files
 import java.nio.file.Paths
 import java.nio.file.StandardOpenOption
+import java.util.concurrent.TimeUnit
 
 /**
- * Per-event latencies recorded by a benchmark itself, for figures whose JMH invocation holds many
- * events (S2), where JMH's own sampling would time the invocation instead.
+ * Per-call latencies recorded by a benchmark itself, for figures whose JMH invocation holds many
+ * calls (S2, the task queue), where JMH's own sampling would time the whole invocation instead.
  *
- * It keeps raw nanosecond durations (no histogram) of measurement iterations only, up to
- * [capacity]; [summarize] sorts them. At the end of a trial the summary is appended as one JSON
- * line to the file named by the system property `spool.bench.latencyOut` (run.sh sets it), which
- * the report reads beside JMH's JSON. Not thread-safe: record from one thread (S2's coroutines all
- * run on the benchmark thread's `runBlocking` loop).
+ * Durations go into an HdrHistogram (3 significant digits, up to one minute) during measurement
+ * iterations only. At the end of a trial [summarize] appends p50, p99, p99.9 and the maximum as
+ * one JSON line to the file named by the system property `spool.bench.latencyOut` (run.sh sets
+ * it), which the report reads beside JMH's JSON, so the percentiles land in the report. Not
+ * thread-safe: record from one thread (S2's coroutines all run on the benchmark thread's
+ * `runBlocking` loop, as do the task benchmarks').
  */
-public class LatencyRecorder(private val capacity: Int = 4_000_000) {
-    private val samples = LongArray(capacity)
-    private var size = 0
+public class LatencyRecorder {
+    private val histogram = Histogram(TimeUnit.MINUTES.toNanos(1), 3)
 
     /** Whether [record] keeps samples: true during measurement iterations. */
     public var recording: Boolean = false
 
-    /** Records one duration in nanoseconds, if [recording] and not full. */
+    /** Records one duration in nanoseconds, if [recording]; longer than a minute counts as one. */
     public fun record(nanos: Long) {
-        if (recording && size < capacity) samples[size++] = nanos
+        if (recording) histogram.recordValue(nanos.coerceIn(0, histogram.highestTrackableValue))
+    }
+
+    /** Runs [block] and records how long it took. */
+    public inline fun <T> time(block: () -> T): T {
+        val start = System.nanoTime()
+        val result = block()
+        record(System.nanoTime() - start)
+        return result
     }
 
     /**
-     * Sorts what was recorded and appends its p50, p99 and p99.9 (microseconds) to the latency
-     * file, as the figure [method] with [params]. Does nothing without samples or without the file.
+     * Appends the percentiles (microseconds) of what was recorded to the latency file, as the
+     * figure [method] with [params] measuring [what], and starts afresh. Does nothing without
+     * samples or without the file.
      */
-    public fun summarize(method: String, params: Map<String, String>) {
-        val out = System.getProperty("spool.bench.latencyOut") ?: return
-        if (size == 0) return
-        val sorted = samples.copyOf(size).also { it.sort() }
-        fun percentile(p: Double) = sorted[((p / 100.0) * (size - 1)).toInt()] / 1000.0
+    public fun summarize(method: String, params: Map<String, String>, what: String) {
+        val out = System.getProperty("spool.bench.latencyOut")
+        if (out == null || histogram.totalCount == 0L) {
+            histogram.reset()
+            return
+        }
+        fun micros(percentile: Double) = histogram.getValueAtPercentile(percentile) / 1000.0
         val paramsJson = params.entries.joinToString(",") { (k, v) -> "\"$k\":\"$v\"" }
-        val line = "{\"method\":\"$method\",\"params\":{$paramsJson},\"count\":$size," +
-            "\"p50us\":${percentile(50.0)},\"p99us\":${percentile(99.0)},\"p999us\":${percentile(99.9)}}\n"
+        val line = "{\"method\":\"$method\",\"params\":{$paramsJson},\"what\":\"$what\",\"count\":${histogram.totalCount}," +
+            "\"p50us\":${micros(50.0)},\"p99us\":${micros(99.0)},\"p999us\":${micros(99.9)}," +
+            "\"maxus\":${histogram.maxValue / 1000.0},\"recorder\":\"HdrHistogram 2.2.2\"}\n"
         Files.writeString(Paths.get(out), line, StandardOpenOption.CREATE, StandardOpenOption.APPEND)
-        size = 0
+        histogram.reset()
     }
 }

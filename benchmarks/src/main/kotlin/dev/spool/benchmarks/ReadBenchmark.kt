@@ -16,8 +16,9 @@ import kotlinx.coroutines.runBlocking
 import org.openjdk.jmh.annotations.Level
 
 /**
- * S5: the reads an uploader and a dashboard make: `peek(100)` and `stats()`. Reads do not depend
- * on durability, so only NORMAL is measured.
+ * S5: the reads an uploader and a dashboard make: `peek(100)` and `stats()`, plus `stats()` right
+ * after a write (a dashboard polling a queue that is being written to). Reads do not depend on
+ * durability, so only NORMAL is measured.
  *
  * Throughput in calls per second.
  */
@@ -35,6 +36,10 @@ public open class ReadBenchmark {
     @Setup(Level.Trial)
     public fun setUp(): Unit = fixture.open(depth, "NORMAL")
 
+    /** Trims back to [depth] rows. */
+    @Setup(Level.Iteration)
+    public fun resetIteration(): Unit = fixture.resetIteration()
+
     /** Closes the queue and deletes the copy. */
     @TearDown(Level.Trial)
     public fun tearDown(): Unit = fixture.close()
@@ -46,4 +51,11 @@ public open class ReadBenchmark {
     /** S5: a stats snapshot (aggregate queries over the whole table). */
     @Benchmark
     public fun s5Stats(): QueueStats = runBlocking { fixture.queue.stats() }
+
+    /** S5: one `queueEvent`, then a stats snapshot that must include it. */
+    @Benchmark
+    public fun s5StatsAfterWrite(): QueueStats = runBlocking {
+        fixture.queue.queueEvent(Events.next())
+        fixture.queue.stats()
+    }
 }

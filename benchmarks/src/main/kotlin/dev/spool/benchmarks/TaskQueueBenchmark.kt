@@ -28,47 +28,15 @@ import java.nio.file.Path
 import java.sql.Connection
 import kotlin.time.Duration.Companion.seconds
 
-/** Per-call latencies of one benchmark method, summarised as p50 and p99 at the end of a trial. */
-public class TaskLatencies(private val name: String) {
-    private var samples = LongArray(1 shl 16)
-    private var size = 0
-
-    /** True during measurement iterations only. */
-    public var recording: Boolean = false
-
-    /** Runs [block] and records how long it took. */
-    public inline fun <T> time(block: () -> T): T {
-        val start = System.nanoTime()
-        val result = block()
-        record(System.nanoTime() - start)
-        return result
-    }
-
-    /** Records one latency in nanoseconds. */
-    public fun record(nanos: Long) {
-        if (!recording) return
-        if (size == samples.size) samples = samples.copyOf(size * 2)
-        samples[size++] = nanos
-    }
-
-    /** Prints `name params p50 p99` in microseconds, and forgets the samples. */
-    public fun summarize(params: String) {
-        if (size == 0) return
-        val sorted = samples.copyOf(size).also { it.sort() }
-        fun percentile(p: Double) = sorted[((size - 1) * p).toInt()] / 1000.0
-        println("latency $name $params samples=$size p50=${"%.1f".format(percentile(0.50))}us p99=${"%.1f".format(percentile(0.99))}us")
-        size = 0
-    }
-}
-
 /**
- * TaskQueue throughput and latency: enqueue, claim + complete with batch claims (`claimBatch` 32)
- * and one-at-a-time claims (`claimBatch` 1), and a poll that finds nothing eligible.
+ * T1: TaskQueue claims and completes, one caller, [claimBatch] tasks per claim call.
  *
- * One invocation is [OPS] tasks. Before each claim invocation [OPS] tasks are enqueued (outside
- * the measurement), so every claim finds work. Latencies are per call: an enqueue, a claim (of up
- * to `claimBatch` tasks), and an empty poll. Targets from the original design: enqueue < 5 ms,
- * claim < 10 ms, poll < 5 ms at p99; Spool aims for 10x better.
+ * One invocation claims and completes [OPS] tasks; before it (outside the measurement) [OPS] tasks
+ * are enqueued, so every claim finds work. The completes of one claim run concurrently, as
+ * `TaskWorker`'s handlers finish, so with batches they share group commits. Each claim call is
+ * timed (HdrHistogram, measurement iterations only) and its p50/p99 land in the report. Target
+ * (issue #15): with `claimBatch` 1, at least the plain-JDBC baseline ([JdbcTaskBaselineBenchmark]),
+ * and claim p99 under 1 ms.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -78,71 +46,64 @@ public open class TaskQueueBenchmark {
     @Param("1", "32")
     public var claimBatch: Int = 1
 
-    /** The queue's [Durability]; pass `-p durability=FULL` for the power-loss-safe setting. */
+    /** The queue's [Durability]. */
     @Param("NORMAL")
     public var durability: String = "NORMAL"
 
     private lateinit var dir: Path
     private lateinit var queue: TaskQueue
-    private val enqueueLatency = TaskLatencies("taskEnqueue")
-    private val claimLatency = TaskLatencies("taskClaim")
-    private val pollLatency = TaskLatencies("taskPollEmpty")
+    private val claimLatency = LatencyRecorder()
     private var counter = 0
 
     /** Opens a queue on a fresh file. */
     @Setup(Level.Trial)
     public fun setUp() {
-        dir = Files.createTempDirectory("spool-task-bench")
+        dir = Files.createTempDirectory(Workspace.directory, "tasks")
         queue = TaskQueue.open(dir.resolve("tasks.db"), TaskQueueConfig(durability = Durability.valueOf(durability)))
     }
 
     /** Records latencies in measurement iterations only. */
     @Setup(Level.Iteration)
     public fun resetIteration(iteration: IterationParams) {
-        val measuring = iteration.type == IterationType.MEASUREMENT
-        listOf(enqueueLatency, claimLatency, pollLatency).forEach { it.recording = measuring }
+        claimLatency.recording = iteration.type == IterationType.MEASUREMENT
     }
 
-    /** Makes [OPS] tasks eligible for the next claim invocation. */
+    /** Makes [OPS] tasks eligible for the next invocation. */
     @Setup(Level.Invocation)
     public fun refill() {
         runBlocking { repeat(OPS) { queue.enqueue("bench", """{"n":${counter++}}""", priority = counter % 10) } }
     }
 
-    /** Prints latency summaries, closes the queue and deletes the file. */
+    /** Writes the claim latencies, closes the queue and deletes the file. */
     @TearDown(Level.Trial)
     public fun tearDown() {
-        val params = "claimBatch=$claimBatch durability=$durability"
-        listOf(enqueueLatency, claimLatency, pollLatency).forEach { it.summarize(params) }
+        claimLatency.summarize(
+            "taskClaimAndComplete",
+            mapOf("claimBatch" to "$claimBatch", "durability" to durability),
+            what = "one claim call",
+        )
         queue.close()
         dir.toFile().deleteRecursively()
     }
 
-    /** [OPS] enqueues from one caller, each awaiting its commit. */
+    /** T1: claims and completes [OPS] tasks, [claimBatch] per claim (PRIORITY strategy). */
     @Benchmark
     @OperationsPerInvocation(OPS)
-    public fun enqueue(): Unit = runBlocking {
-        repeat(OPS) { enqueueLatency.time { queue.enqueue("bench", """{"n":${counter++}}""") } }
-    }
-
-    /** Claims and completes [OPS] tasks, `claimBatch` per claim (PRIORITY strategy). */
-    @Benchmark
-    @OperationsPerInvocation(OPS)
-    public fun claimAndComplete(): Unit = runBlocking {
+    public fun taskClaimAndComplete(): Unit = runBlocking {
         var done = 0
         while (done < OPS) {
-            val tasks = claimLatency.time { queue.claim("bench", limit = claimBatch, leaseTtl = 60.seconds, strategy = ClaimStrategy.PRIORITY) }
+            val tasks = claimLatency.time {
+                queue.claim("bench", limit = claimBatch, leaseTtl = 60.seconds, strategy = ClaimStrategy.PRIORITY)
+            }
             check(tasks.isNotEmpty()) { "ran out of tasks" }
-            // Completed concurrently, as TaskWorker's handlers finish: the acks share group commits.
-            coroutineScope { tasks.map { task -> async { queue.complete(task.lease!!) } }.awaitAll() }
+            if (tasks.size == 1) {
+                queue.complete(tasks[0].lease!!)
+            } else {
+                // Completed concurrently, as TaskWorker's handlers finish: the acks share group commits.
+                coroutineScope { tasks.map { task -> async { queue.complete(task.lease!!) } }.awaitAll() }
+            }
             done += tasks.size
         }
-    }
-
-    /** A claim that finds nothing eligible (a type no task has): the idle worker's poll. */
-    @Benchmark
-    public fun pollEmpty(): Int = runBlocking {
-        pollLatency.time { queue.claim("poller", limit = claimBatch, types = setOf("no-such-type")).size }
     }
 
     internal companion object {
@@ -151,7 +112,64 @@ public open class TaskQueueBenchmark {
 }
 
 /**
- * The usual hand-written pattern on plain JDBC, as a baseline: one `BEGIN IMMEDIATE` transaction
+ * T2 and T3: TaskQueue enqueue from one caller awaiting each, and the idle worker's poll (a claim
+ * for a type no task has). Each call is timed (HdrHistogram, measurement iterations only).
+ * Target (issue #15): enqueue p99 under 0.5 ms.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(BenchmarkTimeUnit.SECONDS)
+public open class TaskEnqueueBenchmark {
+    /** The queue's [Durability]. */
+    @Param("NORMAL")
+    public var durability: String = "NORMAL"
+
+    private lateinit var dir: Path
+    private lateinit var queue: TaskQueue
+    private val latency = LatencyRecorder()
+    private var counter = 0
+    private var method = ""
+
+    /** Opens a queue on a fresh file. */
+    @Setup(Level.Trial)
+    public fun setUp() {
+        dir = Files.createTempDirectory(Workspace.directory, "tasks")
+        queue = TaskQueue.open(dir.resolve("tasks.db"), TaskQueueConfig(durability = Durability.valueOf(durability)))
+    }
+
+    /** Records latencies in measurement iterations only. */
+    @Setup(Level.Iteration)
+    public fun resetIteration(iteration: IterationParams) {
+        latency.recording = iteration.type == IterationType.MEASUREMENT
+    }
+
+    /** Writes the latencies, closes the queue and deletes the file. */
+    @TearDown(Level.Trial)
+    public fun tearDown() {
+        val what = if (method == "taskEnqueue") "one enqueue call" else "one empty claim call"
+        latency.summarize(method, mapOf("durability" to durability), what)
+        queue.close()
+        dir.toFile().deleteRecursively()
+    }
+
+    /** T2: [TaskQueueBenchmark.OPS] enqueues from one caller, each awaiting its commit. */
+    @Benchmark
+    @OperationsPerInvocation(TaskQueueBenchmark.OPS)
+    public fun taskEnqueue(): Unit = runBlocking {
+        method = "taskEnqueue"
+        repeat(TaskQueueBenchmark.OPS) { latency.time { queue.enqueue("bench", """{"n":${counter++}}""") } }
+    }
+
+    /** T3: a claim that finds nothing eligible (a type no task has). */
+    @Benchmark
+    public fun taskPollEmpty(): Int = runBlocking {
+        method = "taskPollEmpty"
+        latency.time { queue.claim("poller", limit = 1, types = setOf("no-such-type")).size }
+    }
+}
+
+/**
+ * T1/T2's baseline, the usual hand-written pattern on plain JDBC: one `BEGIN IMMEDIATE` transaction
  * per claim (`SELECT … LIMIT 1` then a guarded `UPDATE`) and one per ack, one row at a time, on a
  * single connection in WAL mode with the same synchronous setting.
  */
@@ -165,13 +183,13 @@ public open class JdbcTaskBaselineBenchmark {
 
     private lateinit var dir: Path
     private lateinit var connection: Connection
-    private val enqueueLatency = TaskLatencies("jdbcEnqueue")
-    private val claimLatency = TaskLatencies("jdbcClaim")
+    private val enqueueLatency = LatencyRecorder()
+    private val claimLatency = LatencyRecorder()
 
     /** Creates the table on a fresh file. */
     @Setup(Level.Trial)
     public fun setUp() {
-        dir = Files.createTempDirectory("spool-task-baseline")
+        dir = Files.createTempDirectory(Workspace.directory, "tasks-baseline")
         val config = SQLiteConfig().apply {
             setJournalMode(SQLiteConfig.JournalMode.WAL)
             setSynchronous(SQLiteConfig.SynchronousMode.valueOf(durability))
@@ -202,11 +220,11 @@ public open class JdbcTaskBaselineBenchmark {
         repeat(TaskQueueBenchmark.OPS) { insert(it) }
     }
 
-    /** Prints latency summaries and deletes the file. */
+    /** Writes the latencies and deletes the file. */
     @TearDown(Level.Trial)
     public fun tearDown() {
-        enqueueLatency.summarize("durability=$durability")
-        claimLatency.summarize("durability=$durability")
+        enqueueLatency.summarize("jdbcTaskEnqueue", mapOf("durability" to durability), "one INSERT")
+        claimLatency.summarize("jdbcTaskClaimAndComplete", mapOf("durability" to durability), "one claim transaction")
         connection.close()
         dir.toFile().deleteRecursively()
     }
@@ -233,14 +251,14 @@ public open class JdbcTaskBaselineBenchmark {
     /** [TaskQueueBenchmark.OPS] inserts, each its own autocommit transaction. */
     @Benchmark
     @OperationsPerInvocation(TaskQueueBenchmark.OPS)
-    public fun enqueue() {
+    public fun jdbcTaskEnqueue() {
         repeat(TaskQueueBenchmark.OPS) { n -> enqueueLatency.time { insert(n) } }
     }
 
     /** Claims and acks [TaskQueueBenchmark.OPS] tasks, one transaction per claim and one per ack. */
     @Benchmark
     @OperationsPerInvocation(TaskQueueBenchmark.OPS)
-    public fun claimAndComplete() {
+    public fun jdbcTaskClaimAndComplete() {
         repeat(TaskQueueBenchmark.OPS) {
             val id = claimLatency.time {
                 transaction {

@@ -9,13 +9,19 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedSendChannelException
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.yield
 import java.sql.Connection
 import java.sql.PreparedStatement
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.locks.ReentrantLock
+import kotlin.coroutines.ContinuationInterceptor
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
 
@@ -75,6 +81,16 @@ internal interface TransactionHooks {
  *
  * It also owns the lifecycle of the hooks' prepared [statements]: after any failed transaction
  * they are invalidated, so whatever runs next prepares usable ones.
+ *
+ * **The inline path.** A caller whose thread is blocked on this call anyway (a `runBlocking` event
+ * loop: the blocking facades, or an application's own `runBlocking`) runs its command and commits
+ * it on its own thread when nothing else is queued and the writer is idle, saving the two thread
+ * hand-offs a lone caller would otherwise pay. [owner] guarantees one writer at a time: the writer
+ * coroutine holds it around every group and bare command, the inline caller around its own group,
+ * and [queued] counts commands sent but not yet finished, so an inline caller never overtakes one.
+ * Callers on shared dispatchers (Default, IO, an application's pool) always hand off: the commit
+ * may wait on fsync or on another connection's lock, which must not stall a pool thread. Fields
+ * the hooks call "writer" are therefore touched by whoever holds [owner].
  */
 internal class WriteEngine(
     private val connection: Connection,
@@ -96,6 +112,17 @@ internal class WriteEngine(
     }
     private val scope = CoroutineScope(SupervisorJob() + (dispatcher ?: ownedExecutor!!.asCoroutineDispatcher()))
     private val closed = AtomicBoolean(false)
+    /** Held by whoever runs commands on [connection]: the writer per group, or an inline caller. */
+    private val owner = ReentrantLock()
+    /** Commands sent to [channel] whose group has not finished yet. */
+    private val queued = AtomicInteger()
+    /** Event-loop callers between arriving and choosing a path; more than one means contention. */
+    private val arriving = AtomicInteger()
+    @Volatile private var stopped = false
+
+    /** Groups committed on a caller's thread instead of the writer's (for tests and profiles). */
+    @Volatile var inlineGroups: Long = 0
+        private set
     // Re-prepared after a failure: sqlite-jdbc finalizes a statement that fails with anything but
     // BUSY, LOCKED, CONSTRAINT or MISUSE (see rollBackAfterFailure).
     private var begin: PreparedStatement = connection.prepareStatement("BEGIN IMMEDIATE")
@@ -105,14 +132,55 @@ internal class WriteEngine(
     /** Instrumentation; empty unless a metrics binder attached itself. */
     val listeners: EngineListeners = EngineListeners()
 
-    /** Sends [command] to the writer and suspends until its transaction committed. */
+    /**
+     * Runs [command] and suspends until its transaction committed: on the calling thread when the
+     * caller runs on a `runBlocking` event loop and nobody else is writing (see the class KDoc),
+     * otherwise on the writer, sent through the channel.
+     */
     suspend fun <T> submit(command: WriteCommand<T>): T {
+        if (queued.get() == 0 && !owner.isLocked && onOwnThread(currentCoroutineContext()[ContinuationInterceptor])) {
+            // The writer is idle. Other coroutines of the same event loop get one turn to arrive
+            // too: if any does, they all hand off, so the writer group-commits them instead of
+            // this thread committing them one by one. (With the writer busy, callers hand off at
+            // once, before suspending, as they always did.)
+            arriving.incrementAndGet()
+            try {
+                yield()
+            } catch (e: Throwable) {
+                arriving.decrementAndGet()
+                throw e
+            }
+            if (arriving.decrementAndGet() == 0) tryInline(command)?.let { return it.getOrThrow() }
+        }
+        queued.incrementAndGet()
         try {
             channel.send(command)
-        } catch (e: ClosedSendChannelException) {
-            throw IllegalStateException("Queue '$name' is closed")
+        } catch (e: Throwable) {
+            queued.decrementAndGet()
+            if (e is ClosedSendChannelException) throw IllegalStateException("Queue '$name' is closed")
+            throw e
         }
         return awaitCommitted(command)
+    }
+
+    /**
+     * Runs [command] as a group of its own (a [BareCommand] alone, outside any transaction) on the
+     * calling thread, if the writer is idle and no command is queued; null when the caller must
+     * hand off instead. Cancellation is checked once
+     * the engine is owned, before the command starts: a cancelled caller never commits.
+     */
+    @OptIn(ExperimentalCoroutinesApi::class)
+    private suspend fun <T> tryInline(command: WriteCommand<T>): Result<T>? {
+        if (queued.get() != 0 || !owner.tryLock()) return null
+        try {
+            if (queued.get() != 0 || closed.get() || stopped) return null
+            currentCoroutineContext().ensureActive()
+            if (command is BareCommand<T>) runBare(command) else runGroup(listOf(command))
+            inlineGroups++
+        } finally {
+            owner.unlock()
+        }
+        return runCatching { command.result.getCompleted() }
     }
 
     /**
@@ -128,6 +196,10 @@ internal class WriteEngine(
         }
     }
 
+    @Suppress("NOTHING_TO_INLINE")
+    private inline fun onOwnThread(interceptor: Any?): Boolean =
+        interceptor != null && EVENT_LOOPS.get(interceptor.javaClass)
+
     fun checkOpen() {
         check(!closed.get()) { "Queue '$name' is closed" }
     }
@@ -141,7 +213,14 @@ internal class WriteEngine(
         if (!closed.compareAndSet(false, true)) return
         channel.close()
         uninterruptibly { loop.join() }
-        listOf(begin, commit).forEach { runCatching { it.close() } }
+        // An inline caller that took the engine before close() finishes its commit first
+        // (lock() ignores interrupts, as the join above does).
+        owner.lock()
+        try {
+            listOf(begin, commit).forEach { runCatching { it.close() } }
+        } finally {
+            owner.unlock()
+        }
         scope.coroutineContext[Job]?.cancel()
         ownedExecutor?.shutdown()
     }
@@ -154,7 +233,8 @@ internal class WriteEngine(
                 val first = next ?: channel.receiveCatching().getOrNull() ?: break
                 next = null
                 if (first is BareCommand<*>) {
-                    runBare(first)
+                    owned { runBare(first) }
+                    queued.decrementAndGet()
                     continue
                 }
                 batch.add(first)
@@ -167,17 +247,28 @@ internal class WriteEngine(
                     }
                     batch.add(command)
                 }
-                runGroup(batch)
+                owned { runGroup(batch) }
+                queued.addAndGet(-batch.size)
                 batch.clear()
             }
         } catch (t: Throwable) {
             // The writer must never die silently: fail whoever is waiting, refuse later callers.
             val error = IllegalStateException("Queue '$name' writer stopped: $t", t)
+            stopped = true
             channel.close(error)
             batch.forEach { it.result.completeExceptionally(error) }
             next?.result?.completeExceptionally(error)
             while (true) (channel.tryReceive().getOrNull() ?: break).result.completeExceptionally(error)
             throw t
+        }
+    }
+
+    private inline fun owned(block: () -> Unit) {
+        owner.lock()
+        try {
+            block()
+        } finally {
+            owner.unlock()
         }
     }
 
@@ -235,6 +326,17 @@ internal class WriteEngine(
 
     private companion object {
         const val NOT_TIMED = Long.MIN_VALUE
+
+        /**
+         * Whether a dispatcher class is an event loop bound to the thread that started it, which
+         * is what `runBlocking` installs: its thread waits for this call anyway. kotlinx.coroutines
+         * keeps that class internal, so it is recognised by name; were it renamed, every caller
+         * would hand off (slower, still correct), and WriteEngineInlineSpec would fail.
+         */
+        val EVENT_LOOPS = object : ClassValue<Boolean>() {
+            override fun computeValue(type: Class<*>): Boolean =
+                generateSequence(type) { it.superclass }.any { it.name == "kotlinx.coroutines.EventLoop" }
+        }
     }
 
     /**

@@ -17,6 +17,12 @@ import java.nio.file.Path
  * its write has committed with the configured [Durability]. If a group fails, its writes are
  * retried one by one so a bad one fails alone.
  *
+ * A caller whose thread is blocked on the call anyway (the [blocking] facade, or a coroutine on
+ * its own `runBlocking` loop) skips the hand-off when nothing else is writing: with the writer
+ * idle and the buffer empty it commits its write on its own thread, still one writer at a time.
+ * As soon as writes overlap they go through the buffer and share commits again. Callers on shared
+ * dispatchers always hand their writes to the writer.
+ *
  * The size cap is checked against the cached count, so enqueueing never scans the table. The
  * cache changes only when a transaction commits, and is re-read from disk only when
  * `PRAGMA data_version` says another connection wrote to the file.

@@ -16,7 +16,8 @@ class Written<T>(val result: T, val before: Int, val after: Int)
 
 /**
  * Runs [block] while [writers] coroutines keep enqueueing unique events into [queue]; waits for
- * the writers to be under way first. Any writer failure fails the test.
+ * the writers to be under way first, and after [block] for at least one write to commit after
+ * it. Any writer failure fails the test.
  */
 suspend fun <T> whileWriting(queue: OfflineQueue, writers: Int = 3, block: suspend () -> T): Written<T> = coroutineScope {
     val stop = AtomicBoolean(false)
@@ -33,7 +34,12 @@ suspend fun <T> whileWriting(queue: OfflineQueue, writers: Int = 3, block: suspe
     while (written.get() < 20) delay(1)
     val before = written.get()
     val result = try {
-        block()
+        block().also {
+            // Still writing when the block returns: at least one more write commits after it
+            // (each writer may count one write that committed before, hence `+ writers`).
+            val returned = written.get()
+            while (written.get() <= returned + writers) delay(1)
+        }
     } finally {
         stop.set(true)
         jobs.joinAll()

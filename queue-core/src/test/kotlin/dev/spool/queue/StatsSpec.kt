@@ -1,12 +1,19 @@
 package dev.spool.queue
 
+import dev.spool.queue.internal.RealOfflineQueue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.maps.shouldContainExactly
 import io.kotest.matchers.nulls.shouldBeNull
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.time.Duration.Companion.seconds
 
+/**
+ * `stats()`: what it reports, and that it stays exact while it serves repeated calls from its
+ * cache (own writes, other connections' writes and the clock all show in the next call).
+ */
 class StatsSpec : FunSpec({
     test("stats of an empty queue") {
         withQueue(QueueConfig(maxQueueSize = 50)) { q ->
@@ -41,6 +48,49 @@ class StatsSpec : FunSpec({
                 repeat(count) { q.queueEvent(event(++n, type = type)) }
             }
             q.stats().topEventTypes shouldContainExactly listOf("b" to 6, "d" to 5, "f" to 4, "c" to 3, "e" to 2)
+        }
+    }
+
+    test("polling stats without writes scans the table once, and the oldest age still moves with the clock") {
+        val clock = AtomicLong(1_000_000)
+        RealOfflineQueue.open(tempDb(), QueueConfig(), clock = { clock.get() }).use { q ->
+            q.queueEvent(event(1))
+            q.stats().oldestEventAge shouldBe 0.seconds
+            clock.addAndGet(5_000)
+            val later = q.stats()
+            later.oldestEventAge shouldBe 5.seconds
+            later.totalQueued shouldBe 1
+            q.statsScans shouldBe 1
+        }
+    }
+
+    test("stats right after a write of this queue include it") {
+        RealOfflineQueue.open(tempDb(), QueueConfig()).use { q ->
+            q.queueEvent(event(1, type = "a"))
+            q.stats().topEventTypes shouldContainExactly listOf("a" to 1)
+            q.queueEvent(event(2, type = "b"))
+            q.incrementRetry(listOf("e1"))
+            val stats = q.stats()
+            stats.totalQueued shouldBe 2
+            stats.topEventTypes shouldContainExactly listOf("a" to 1, "b" to 1)
+            stats.retryDistribution shouldContainExactly linkedMapOf("0 retries" to 1, "1-3 retries" to 1)
+            q.statsScans shouldBe 2
+        }
+    }
+
+    test("stats right after another connection wrote to the file include its write") {
+        val db = tempDb()
+        RealOfflineQueue.open(db, QueueConfig()).use { q ->
+            q.queueEvent(event(1))
+            q.stats().totalQueued shouldBe 1
+            withJdbc(db) { c ->
+                c.createStatement().use {
+                    it.executeUpdate("INSERT INTO queue (event_id, event_type, payload, timestamp) VALUES ('x', 'foreign', '{}', 1)")
+                }
+            }
+            val stats = q.stats()
+            stats.totalQueued shouldBe 2
+            stats.topEventTypes shouldContainExactly listOf("click" to 1, "foreign" to 1)
         }
     }
 })

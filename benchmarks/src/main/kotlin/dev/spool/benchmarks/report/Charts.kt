@@ -1,6 +1,9 @@
 package dev.spool.benchmarks.report
 
 import org.knowm.xchart.BitmapEncoder
+import org.knowm.xchart.CategoryChart
+import org.knowm.xchart.CategoryChartBuilder
+import org.knowm.xchart.internal.chartpart.Chart
 import org.knowm.xchart.XYChart
 import org.knowm.xchart.XYChartBuilder
 import org.knowm.xchart.style.markers.SeriesMarkers
@@ -49,6 +52,56 @@ public object Charts {
         return save(chart, file)
     }
 
+    /**
+     * TaskQueue against its plain-JDBC baseline (NORMAL), as bars: claim + complete with one task
+     * per claim and with 32, and enqueue. Writes [file].
+     */
+    public fun tasks(figures: List<Figure>, file: Path): Path {
+        val chart = bars("TaskQueue vs plain JDBC (NORMAL, one caller)", "tasks/s")
+        val rows = listOf(
+            "claim+complete, 1/claim" to Pair(figures.firstOrNull { it.name == "T1 Spool" && it.params["claimBatch"] == "1" }, figures.firstOrNull { it.name == "T1 JDBC" }),
+            "claim+complete, 32/claim" to Pair(figures.firstOrNull { it.name == "T1 Spool" && it.params["claimBatch"] == "32" }, null),
+            "enqueue" to Pair(figures.firstOrNull { it.name == "T2 Spool" }, figures.firstOrNull { it.name == "T2 JDBC" }),
+        ).filter { it.second.first != null || it.second.second != null }
+        if (rows.isNotEmpty()) {
+            val labels = rows.map { it.first }
+            chart.addSeries("Spool TaskQueue", labels, rows.map { it.second.first?.perSecond ?: 0.0 })
+            chart.addSeries("plain JDBC baseline", labels, rows.map { it.second.second?.perSecond ?: 0.0 })
+        }
+        return save(chart, file)
+    }
+
+    /**
+     * Spool against Square's Tape at equal durability (FULL), as bars: one caller adding (P1, with
+     * the raw-JDBC L@1 FULL limit beside it) and the drain cycle (P2). Writes [file].
+     */
+    public fun peers(figures: List<Figure>, file: Path): Path {
+        val chart = bars("Spool (FULL) vs Tape, one caller", "events/s")
+        val add = listOf(
+            "Tape" to figures.firstOrNull { it.name == "P1 Tape" },
+            "Spool blocking" to figures.firstOrNull { it.name == "P1 Spool blocking facade" && it.durability == "FULL" },
+            "Spool suspend" to figures.firstOrNull { it.name == "P1 Spool suspend (runBlocking)" && it.durability == "FULL" },
+            "Spool on Default" to figures.firstOrNull { it.name == "P1 Spool suspend on Dispatchers.Default" && it.durability == "FULL" },
+            "raw JDBC L@1" to figures.firstOrNull { it.name == "L@1" && it.depth == 5_000 && it.durability == "FULL" },
+        )
+        val drain = listOf(
+            "Tape" to figures.firstOrNull { it.name == "P2 Tape" },
+            "Spool per batch" to figures.firstOrNull { it.name == "P2 Spool markSynced per batch" && it.durability == "FULL" },
+            "Spool + flusher" to figures.firstOrNull { it.name == "P2 Spool + SyncedRowFlusher" && it.durability == "FULL" },
+        )
+        val present = (add.map { "add: ${it.first}" to it.second } + drain.map { "drain: ${it.first}" to it.second }).filter { it.second != null }
+        if (present.isNotEmpty()) chart.addSeries("events/s", present.map { it.first }, present.map { it.second!!.perSecond })
+        return save(chart, file)
+    }
+
+    private fun bars(title: String, y: String): CategoryChart =
+        CategoryChartBuilder().width(900).height(540).title(title).yAxisTitle(y).build().apply {
+            styler.isLegendVisible = true
+            styler.yAxisDecimalPattern = "#,###"
+            styler.setChartBackgroundColor(java.awt.Color.WHITE)
+            styler.xAxisLabelRotation = 20
+        }
+
     private fun chart(title: String, x: String, y: String): XYChart =
         XYChartBuilder().width(900).height(540).title(title).xAxisTitle(x).yAxisTitle(y).build().apply {
             styler.isYAxisLogarithmic = true
@@ -65,6 +118,15 @@ public object Charts {
 
     private fun save(chart: XYChart, file: Path): Path {
         if (chart.seriesMap.isEmpty()) chart.addSeries("no data in this run", doubleArrayOf(1.0), doubleArrayOf(1.0))
+        return write(chart, file)
+    }
+
+    private fun save(chart: CategoryChart, file: Path): Path {
+        if (chart.seriesMap.isEmpty()) chart.addSeries("no data in this run", listOf("none"), listOf(0.0))
+        return write(chart, file)
+    }
+
+    private fun write(chart: Chart<*, *>, file: Path): Path {
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG)
         return file
     }

@@ -14,8 +14,10 @@ package dev.spool.benchmarks.report
  * @property callers concurrent callers for S2, 1 for S1, else null.
  * @property perSecond events or calls per second.
  * @property errorPerSecond the confidence half-width of [perSecond], or NaN.
- * @property p50Micros median latency in microseconds (S1 and S2 only).
- * @property p99Micros 99th percentile latency in microseconds (S1 and S2 only).
+ * @property p50Micros median latency in microseconds (SampleTime results, or recorded by the benchmark).
+ * @property p99Micros 99th percentile latency in microseconds.
+ * @property params every JMH parameter of the result, by name, so each figure is labelled with them.
+ * @property latencyOf what one latency sample is (one `queueEvent`, one claim call, ...), or null.
  */
 public class Figure(
     public val name: String,
@@ -27,7 +29,13 @@ public class Figure(
     public val errorPerSecond: Double,
     public val p50Micros: Double?,
     public val p99Micros: Double?,
+    public val params: Map<String, String> = emptyMap(),
+    public val latencyOf: String? = null,
 ) {
+    /** The parameters not shown in their own column (depth, durability, callers), as `k=v` text. */
+    public val otherParams: String
+        get() = params.filterKeys { it !in setOf("depth", "durability", "callers") }.entries.joinToString(", ") { "${it.key}=${it.value}" }
+
     /** Figures built from JMH results. */
     public companion object {
         private val names = mapOf(
@@ -42,12 +50,42 @@ public class Figure(
             "s4Append" to ("S4" to "append (strict cap), one caller"),
             "s5Peek100" to ("S5 peek" to "peek(100), calls/s"),
             "s5Stats" to ("S5 stats" to "stats(), calls/s"),
+            "s5StatsAfterWrite" to ("S5 stats after a write" to "queueEvent then stats(), calls/s"),
             "s6CycleMarkSyncedPerAck" to ("S6 per-ack" to "sync cycle, immediate markSynced per ack"),
             "s6CycleMarkSyncedPerBatch" to ("S6 per-batch" to "sync cycle, one markSynced per batch"),
             "s6CycleFlusher" to ("S6 flusher" to "sync cycle, SyncedRowFlusher.markSynced per ack"),
             "exposedDslInsert" to ("Insert: Exposed DSL" to "Exposed insert {}, 100 rows/tx"),
             "reusedPreparedStatementInsert" to ("Insert: PreparedStatement" to "reused PreparedStatement, 100 rows/tx"),
+            "taskClaimAndComplete" to ("T1 Spool" to "TaskQueue claim + complete, one caller, claimBatch tasks per claim"),
+            "jdbcTaskClaimAndComplete" to ("T1 JDBC" to "plain JDBC: one transaction per claim (SELECT + UPDATE) and one per ack"),
+            "taskEnqueue" to ("T2 Spool" to "TaskQueue enqueue, one caller awaiting each"),
+            "jdbcTaskEnqueue" to ("T2 JDBC" to "plain JDBC: one autocommit INSERT per task"),
+            "taskPollEmpty" to ("T3 Spool" to "TaskQueue claim finding nothing eligible (idle worker's poll), calls/s"),
         )
+
+        /** P1 and P2 figures are named after their store and API parameter. */
+        private val peers = mapOf(
+            "TAPE" to "Tape",
+            "SPOOL_BLOCKING" to "Spool blocking facade",
+            "SPOOL_SUSPEND" to "Spool suspend (runBlocking)",
+            "SPOOL_SUSPEND_ON_DEFAULT" to "Spool suspend on Dispatchers.Default",
+            "SPOOL" to "Spool markSynced per batch",
+            "SPOOL_FLUSHER" to "Spool + SyncedRowFlusher",
+        )
+
+        private fun nameOf(result: JmhResult): Pair<String, String> = when (result.method) {
+            "p1LoneAdd" -> {
+                val caller = result.params["caller"].orEmpty()
+                "P1 ${peers[caller] ?: caller}" to
+                    if (caller == "TAPE") "QueueFile.add, one caller (always fsyncs)" else "queueEvent, one caller awaiting each"
+            }
+            "p2DrainCycle" -> {
+                val backend = result.params["backend"].orEmpty()
+                "P2 ${peers[backend] ?: backend}" to
+                    if (backend == "TAPE") "drain 5,000: iterate 100, remove(100), until empty" else "drain 5,000: peek(100), acknowledge the batch, until empty"
+            }
+            else -> names[result.method] ?: (result.method to result.method)
+        }
 
         /**
          * The figure for [result]; [latencies] are per-event latency summaries recorded by the
@@ -55,7 +93,7 @@ public class Figure(
          */
         public fun of(result: JmhResult, latencies: List<RecordedLatency> = emptyList()): Figure {
             val recorded = latencies.lastOrNull { it.method == result.method && it.params == result.params }
-            val (name, description) = names[result.method] ?: (result.method to result.method)
+            val (name, description) = nameOf(result)
             val callers = result.intParam("callers") ?: if (result.method == "s1QueueEvent") 1 else null
             val perSecond: Double
             val error: Double
@@ -81,6 +119,8 @@ public class Figure(
                 errorPerSecond = error,
                 p50Micros = recorded?.p50Micros ?: if (result.mode == "sample") percentile(50.0) else null,
                 p99Micros = recorded?.p99Micros ?: if (result.mode == "sample") percentile(99.0) else null,
+                params = result.params,
+                latencyOf = recorded?.what ?: if (result.mode == "sample") "one call (JMH SampleTime)" else null,
             )
         }
 

@@ -12,12 +12,14 @@ import kotlinx.serialization.json.jsonPrimitive
  * @property params the trial's JMH parameters, to match the [JmhResult].
  * @property p50Micros median latency in microseconds.
  * @property p99Micros 99th percentile latency in microseconds.
+ * @property what what one sample is (`one claim call`), or null in files written before it was recorded.
  */
 public class RecordedLatency(
     public val method: String,
     public val params: Map<String, String>,
     public val p50Micros: Double,
     public val p99Micros: Double,
+    public val what: String? = null,
 ) {
     /** Parses the latency file. */
     public companion object {
@@ -29,6 +31,7 @@ public class RecordedLatency(
                 params = row.getValue("params").jsonObject.mapValues { it.value.jsonPrimitive.content },
                 p50Micros = row.getValue("p50us").jsonPrimitive.double,
                 p99Micros = row.getValue("p99us").jsonPrimitive.double,
+                what = row["what"]?.jsonPrimitive?.content,
             )
         }.toList()
     }

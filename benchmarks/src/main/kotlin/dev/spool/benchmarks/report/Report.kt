@@ -14,9 +14,16 @@ import java.util.concurrent.TimeUnit
  *
  * Usage: `Report --json <results.json> --out <report.md> [--parts <a.json,b.json>]
  * [--latency <latency.jsonl>] [--mode <mode>]
- * [--command <text>] [--data-dir <dir on the measured disk>] [--elapsed <seconds>]`. With
- * `--parts`, the JSON arrays of several JMH invocations are first merged into `--json`. The charts
- * are written next to the report as `<report>-depth.png` and `<report>-concurrency.png`.
+ * [--command <text>] [--data-dir <dir on the measured disk>] [--elapsed <seconds>]
+ * [--load <load averages before and after>] [--notes <notes.md>]`. The notes file, when it
+ * exists, is the hand-written analysis of the run (misses, profiles, next ideas), copied into the
+ * report under its own heading so a regenerated report keeps it. With `--parts`, the JSON arrays of several JMH
+ * invocations are first merged into `--json`. The charts are written next to the report as
+ * `<report>-depth.png`, `-concurrency.png`, `-tasks.png` and `-peers.png`.
+ *
+ * The report never names a directory of the machine it ran on: the data directory is described
+ * relative to the project ("the project's target directory") and commands are passed in with
+ * project-relative paths by run.sh.
  */
 public object Report {
     /** Entry point; see the object's KDoc for the arguments. */
@@ -34,18 +41,22 @@ public object Report {
         val stem = out.fileName.toString().removeSuffix(".md")
         val depthChart = Charts.depth(figures, out.resolveSibling("$stem-depth.png"))
         val concurrencyChart = Charts.concurrency(figures, out.resolveSibling("$stem-concurrency.png"))
+        val tasksChart = Charts.tasks(figures, out.resolveSibling("$stem-tasks.png"))
+        val peersChart = Charts.peers(figures, out.resolveSibling("$stem-peers.png"))
         val text = render(
             mode = options["mode"] ?: "unknown",
             command = options["command"] ?: "(not given)",
             elapsed = options["elapsed"],
-            dataDir = options["data-dir"]?.let(Paths::get),
+            dataDir = options["data-dir"],
+            load = options["load"],
+            notes = options["notes"]?.let(Paths::get)?.takeIf(Files::exists)?.let(Files::readString),
             json = json,
             results = results,
             figures = figures,
-            charts = listOf(depthChart, concurrencyChart),
+            charts = listOf(depthChart, concurrencyChart, peersChart, tasksChart),
         )
         Files.writeString(out, text)
-        println("Wrote $out, $depthChart and $concurrencyChart")
+        println("Wrote $out and its charts")
     }
 
     private fun merge(parts: List<Path>, into: Path) {
@@ -57,7 +68,9 @@ public object Report {
         mode: String,
         command: String,
         elapsed: String?,
-        dataDir: Path?,
+        dataDir: String?,
+        load: String?,
+        notes: String?,
         json: Path,
         results: List<JmhResult>,
         figures: List<Figure>,
@@ -86,6 +99,12 @@ public object Report {
             }
             appendLine("| ${t.figure} | ${t.bound} | ${t.value ?: "–"} | $result | ${t.note} |")
         }
+        if (notes != null) {
+            appendLine()
+            appendLine("## Analysis")
+            appendLine()
+            appendLine(notes.trim())
+        }
         appendLine()
         appendLine("## Charts")
         appendLine()
@@ -94,29 +113,43 @@ public object Report {
         appendLine("## Every figure")
         appendLine()
         appendLine(
-            "Throughput is events per second (calls per second for S5, rows per second for the insert path). " +
-                "S1 runs in JMH SampleTime mode: its throughput is one over the mean time per event and its " +
-                "percentiles are JMH's. S2's p50/p99 are per-event `queueEvent` latencies recorded by the benchmark " +
-                "(measurement iterations only). ± is JMH's 99.9% confidence half-width (blank with too few iterations).",
+            "Throughput is events per second (calls per second for S5 and T3, tasks per second for T1/T2, rows per " +
+                "second for the insert path). S1 runs in JMH SampleTime mode: its throughput is one over the mean time " +
+                "per event and its percentiles are JMH's. Every other p50/p99 is recorded by the benchmark itself with " +
+                "HdrHistogram (measurement iterations only) and names what one sample is. ± is JMH's 99.9% confidence " +
+                "half-width (blank with too few iterations). P figures compare Spool with Square's Tape " +
+                "(tape2 2.0.0-beta1, which syncs every add and remove) on the same disk; T figures are the task queue " +
+                "and its plain-JDBC baseline.",
         )
         appendLine()
-        appendLine("| figure | depth | durability | callers | per second | ± | p50 | p99 | what one operation is |")
-        appendLine("|---|---:|---|---:|---:|---:|---:|---:|---|")
+        appendLine("| figure | depth | durability | callers | other parameters | per second | ± | p50 | p99 | what one operation is |")
+        appendLine("|---|---:|---|---:|---|---:|---:|---:|---:|---|")
         val order = listOf(
-            "B1", "B2", "L@1", "L@100", "L@1000", "S1", "S2", "S3", "S4", "S5 peek", "S5 stats",
-            "S6 per-ack", "S6 per-batch", "S6 flusher", "Insert: Exposed DSL", "Insert: PreparedStatement",
+            "B1", "B2", "L@1", "L@100", "L@1000", "S1", "S2", "S3", "S4", "S5 peek", "S5 stats", "S5 stats after a write",
+            "S6 per-ack", "S6 per-batch", "S6 flusher", "P1 Tape", "P1 Spool blocking facade",
+            "P1 Spool suspend (runBlocking)", "P1 Spool suspend on Dispatchers.Default", "P2 Tape",
+            "P2 Spool markSynced per batch", "P2 Spool + SyncedRowFlusher", "T1 Spool", "T1 JDBC", "T2 Spool",
+            "T2 JDBC", "T3 Spool", "Insert: Exposed DSL", "Insert: PreparedStatement",
         )
         val sorted = figures.sortedWith(
             compareBy<Figure>({ order.indexOf(it.name).let { i -> if (i < 0) order.size else i } }, { it.name })
                 .thenBy { it.durability ?: "" }
                 .thenBy { it.callers ?: 0 }
-                .thenBy { it.depth ?: 0 },
+                .thenBy { it.depth ?: 0 }
+                .thenBy { it.otherParams },
         )
         for (f in sorted) {
+            val durability = when {
+                f.name.startsWith("P") && f.name.contains("Tape") -> "always synchronous (Tape)"
+                f.durability != null -> f.durability
+                f.name.startsWith("B") -> "default (FULL, rollback journal)"
+                else -> ""
+            }
+            val description = f.description + (f.latencyOf?.let { "; latency of $it" } ?: "")
             appendLine(
-                "| ${f.name} | ${f.depth?.let { "%,d".format(it) } ?: ""} | ${f.durability ?: "default (FULL, rollback journal)".takeIf { f.name.startsWith("B") } ?: ""} " +
-                    "| ${f.callers ?: ""} | ${"%,.0f".format(f.perSecond)} | ${if (f.errorPerSecond.isNaN()) "" else "%,.0f".format(f.errorPerSecond)} " +
-                    "| ${latency(f.p50Micros)} | ${latency(f.p99Micros)} | ${f.description} |",
+                "| ${f.name} | ${f.depth?.let { "%,d".format(it) } ?: ""} | $durability " +
+                    "| ${f.callers ?: ""} | ${f.otherParams} | ${"%,.0f".format(f.perSecond)} | ${if (f.errorPerSecond.isNaN()) "" else "%,.0f".format(f.errorPerSecond)} " +
+                    "| ${latency(f.p50Micros)} | ${latency(f.p99Micros)} | $description |",
             )
         }
         appendLine()
@@ -134,13 +167,20 @@ public object Report {
         appendLine("- OS: ${System.getProperty("os.name")} ${System.getProperty("os.version")} ${System.getProperty("os.arch")}")
         appendLine("- Memory: ${memory()}")
         if (dataDir != null) {
-            appendLine("- Database files: `$dataDir`, on:")
+            val described = if (Paths.get(dataDir).isAbsolute) "a directory given by SPOOL_BENCH_DIR" else "the project's target directory (`$dataDir`)"
+            appendLine("- Database files (Spool, Tape and the JDBC baselines alike): $described, on a filesystem of:")
             appendLine()
             appendLine("```")
-            appendLine(run("df", "-h", dataDir.toString()).trimEnd())
+            appendLine(run("df", "-h", "--output=fstype,size,pcent", dataDir).trimEnd())
             appendLine("```")
         }
         elapsed?.let { appendLine("- Wall time of the JMH run: $it s") }
+        load?.let {
+            appendLine(
+                "- Load average (1, 5, 15 min) before and after the run: $it. The machine is shared with other builds, so " +
+                    "absolute figures are noisy; ratios compare figures measured side by side in this one run.",
+            )
+        }
         appendLine()
         appendLine("```")
         appendLine(command)

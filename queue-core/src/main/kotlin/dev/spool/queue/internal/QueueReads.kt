@@ -16,7 +16,7 @@ import org.jetbrains.exposed.v1.core.min
 import org.jetbrains.exposed.v1.jdbc.Query
 import org.jetbrains.exposed.v1.jdbc.select
 import org.jetbrains.exposed.v1.jdbc.selectAll
-import kotlin.time.Duration.Companion.milliseconds
+import java.sql.Connection
 
 /**
  * The offline queue's reads on the read connection: rows for a flush (hiding acknowledged ones
@@ -44,31 +44,35 @@ internal class QueueReads(
         }
     }
 
-    suspend fun stats(): QueueStats = reader.read {
-        val count = QueueTable.id.count()
-        fun countWhere(op: () -> Op<Boolean>): Int = QueueTable.select(count).where(op).single()[count].toInt()
+    private val statsCache = StatsCache()
 
-        val total = QueueTable.select(count).single()[count].toInt()
-        val oldest = QueueTable.timestamp.min()
-        val oldestMillis = QueueTable.select(oldest).single()[oldest]
-        val buckets = linkedMapOf(
-            "0 retries" to countWhere { QueueTable.retryCount eq 0 },
-            "1-3 retries" to countWhere { (QueueTable.retryCount greaterEq 1) and (QueueTable.retryCount lessEq 3) },
-            "4+ retries" to countWhere { QueueTable.retryCount greater 3 },
-        ).filterValues { it > 0 }
-        val types = QueueTable.select(QueueTable.eventType, count)
-            .groupBy(QueueTable.eventType)
-            .orderBy(count to SortOrder.DESC, QueueTable.eventType to SortOrder.ASC)
-            .limit(5)
-            .map { it[QueueTable.eventType] to it[count].toInt() }
-        QueueStats(
-            totalQueued = total,
-            maxQueueSize = maxQueueSize,
-            totalRetried = (buckets["1-3 retries"] ?: 0) + (buckets["4+ retries"] ?: 0),
-            oldestEventAge = oldestMillis?.let { (clock() - it).coerceAtLeast(0).milliseconds },
-            retryDistribution = buckets,
-            topEventTypes = types,
-        )
+    /** How many times [stats] scanned the table (a test seam: polling without writes scans once). */
+    val statsScans: Long get() = statsCache.scans
+
+    /**
+     * The statistics, exact: from [statsCache] while nothing committed to the file since the last
+     * scan (one `PRAGMA data_version`), else aggregated from the table.
+     */
+    suspend fun stats(): QueueStats = reader.read {
+        statsCache.get(connection.connection as Connection, clock()) {
+            val count = QueueTable.id.count()
+            fun countWhere(op: () -> Op<Boolean>): Int = QueueTable.select(count).where(op).single()[count].toInt()
+
+            val total = QueueTable.select(count).single()[count].toInt()
+            val oldest = QueueTable.timestamp.min()
+            val oldestMillis = QueueTable.select(oldest).single()[oldest]
+            val buckets = linkedMapOf(
+                "0 retries" to countWhere { QueueTable.retryCount eq 0 },
+                "1-3 retries" to countWhere { (QueueTable.retryCount greaterEq 1) and (QueueTable.retryCount lessEq 3) },
+                "4+ retries" to countWhere { QueueTable.retryCount greater 3 },
+            ).filterValues { it > 0 }
+            val types = QueueTable.select(QueueTable.eventType, count)
+                .groupBy(QueueTable.eventType)
+                .orderBy(count to SortOrder.DESC, QueueTable.eventType to SortOrder.ASC)
+                .limit(5)
+                .map { it[QueueTable.eventType] to it[count].toInt() }
+            StatsCache.Snapshot(total, maxQueueSize, oldestMillis, buckets, types)
+        }
     }
 
     private fun Query.fifo() = orderBy(QueueTable.timestamp to SortOrder.ASC, QueueTable.id to SortOrder.ASC)

@@ -201,6 +201,9 @@ internal class RealOfflineQueue private constructor(
 
     override suspend fun stats(): QueueStats = reads.stats()
 
+    /** Table scans made by [stats], for tests. */
+    internal val statsScans: Long get() = reads.statsScans
+
     // ---- Facades and lifecycle ----
 
     override fun blocking(): BlockingOfflineQueue = BlockingOfflineQueue(this)

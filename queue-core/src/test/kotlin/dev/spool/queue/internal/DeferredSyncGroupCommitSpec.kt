@@ -25,7 +25,8 @@ class DeferredSyncGroupCommitSpec : FunSpec({
     suspend fun RealOfflineQueue.inOneGroup(vararg commands: suspend () -> Any?): List<Any?> = coroutineScope {
         val entered = CountDownLatch(1)
         val release = CountDownLatch(1)
-        val blocker = launch { onWriter { entered.countDown(); release.await() } }
+        // On its own thread: the blocker holds the writer (or the engine) while this coroutine goes on.
+        val blocker = launch(Dispatchers.IO) { onWriter { entered.countDown(); release.await() } }
         runInterruptible(Dispatchers.IO) { entered.await() }
         // UNDISPATCHED: each command is in the writer's channel, in order, before the next starts.
         val results = commands.map { async(start = CoroutineStart.UNDISPATCHED) { it() } }
