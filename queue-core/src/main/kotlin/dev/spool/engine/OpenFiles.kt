@@ -11,17 +11,52 @@ import java.util.concurrent.ConcurrentHashMap
  */
 internal object OpenFiles {
     private const val RESTORING = -1
+    private val COMPANIONS = listOf("-wal", "-shm", "-journal")
     private val open = ConcurrentHashMap<Path, Int>()
 
     /**
-     * The key of [path]: its real path when it exists (else its directory's real path and its
-     * name), so two spellings of one file agree, before and after the file is created.
+     * The key of [path]: its real path when it exists, else its name under its directory's real
+     * path when that exists, so two spellings of one file (symbolic links, `..`) agree.
      */
     fun key(path: Path): Path {
         val absolute = path.toAbsolutePath().normalize()
         if (Files.exists(absolute)) return absolute.toRealPath()
         val parent = absolute.parent ?: return absolute
-        return if (Files.exists(parent)) parent.toRealPath().resolve(absolute.fileName) else absolute
+        return if (Files.isDirectory(parent)) parent.toRealPath().resolve(absolute.fileName) else absolute
+    }
+
+    /**
+     * Refuses [target] as the destination of a write that replaces a file (a backup, a drain, a
+     * restore's companions): it must not be a database file open in this JVM, nor one of its
+     * `-wal`, `-shm` or `-journal` companions, compared by real path. Writing over either under an
+     * open connection loses data.
+     *
+     * The one check every such site calls. It sees files opened by queues of this class loader
+     * only; a file another process has open is not detected.
+     *
+     * @throws IllegalArgumentException naming [field] and the open file.
+     */
+    fun requireNotOpen(target: Path, field: String) {
+        val key = key(target)
+        if (open.containsKey(key)) {
+            throw IllegalArgumentException("$field $target is the database file of a queue open in this process")
+        }
+        requireNotCompanion(key, target, field)
+    }
+
+    /** The companion half of [requireNotOpen], for a restore, which refuses an open [target] itself with an [IllegalStateException]. */
+    fun requireNotCompanion(target: Path, field: String) {
+        requireNotCompanion(key(target), target, field)
+    }
+
+    private fun requireNotCompanion(key: Path, target: Path, field: String) {
+        val name = key.fileName?.toString() ?: return
+        for (file in open.keys) {
+            val suffix = COMPANIONS.firstOrNull { file.parent == key.parent && name == file.fileName.toString() + it }
+            if (suffix != null) {
+                throw IllegalArgumentException("$field $target is the $suffix file of $file, which a queue in this process has open")
+            }
+        }
     }
 
     /** Records one more open handle on [key]. @throws IllegalStateException while it is being restored. */
@@ -35,8 +70,6 @@ internal object OpenFiles {
     fun release(key: Path) {
         open.computeIfPresent(key) { _, count -> if (count <= 1) null else count - 1 }
     }
-
-    fun isOpen(key: Path): Boolean = open.containsKey(key)
 
     /**
      * Runs [block] while no queue may open [key].

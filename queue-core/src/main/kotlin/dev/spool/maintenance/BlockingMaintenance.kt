@@ -3,7 +3,7 @@ package dev.spool.maintenance
 import dev.spool.storage.CheckpointMode
 import dev.spool.storage.CheckpointResult
 import dev.spool.storage.IntegrityReport
-import kotlinx.coroutines.runBlocking
+import dev.spool.engine.awaitBlocking
 import java.io.IOException
 import java.io.InterruptedIOException
 import java.nio.file.Path
@@ -54,10 +54,5 @@ public class BlockingMaintenance internal constructor(
     /** See [Maintenance.walSizeBytes]. */
     public fun walSizeBytes(): Long = maintenance.walSizeBytes()
 
-    private fun <T> block(body: suspend () -> T): T = try {
-        runBlocking { body() }
-    } catch (e: InterruptedException) {
-        Thread.currentThread().interrupt()
-        throw InterruptedIOException("Interrupted while waiting for maintenance").apply { initCause(e) }
-    }
+    private fun <T> block(body: suspend () -> T): T = awaitBlocking("maintenance", body)
 }

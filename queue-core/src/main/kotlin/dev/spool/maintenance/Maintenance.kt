@@ -1,6 +1,7 @@
 package dev.spool.maintenance
 
 import dev.spool.queue.OfflineQueue
+import dev.spool.queue.QueueConfig
 import dev.spool.storage.CheckpointMode
 import dev.spool.storage.CheckpointResult
 import dev.spool.storage.Durability
@@ -56,7 +57,8 @@ import kotlin.time.Duration.Companion.seconds
  *
  * **Not** a scheduler: call these from your own timer (a nightly backup, a weekly `VACUUM`).
  * The one automatic piece, the WAL checkpoint policy, is configured by
- * [QueueConfig.walSizeLimitBytes] (and [dev.spool.tasks.TaskQueueConfig.walSizeLimitBytes]). Java callers use [blocking].
+ * [QueueConfig.walSizeLimitBytes] (and [dev.spool.tasks.TaskQueueConfig.walSizeLimitBytes]). Java callers use
+ * [blocking] or [async].
  */
 public class Maintenance internal constructor(
     private val host: MaintenanceHost,
@@ -73,12 +75,16 @@ public class Maintenance internal constructor(
      * [OfflineQueue.deferredSync] but not flushed are in memory only, so their rows are in the
      * copy (delivery stays at least once).
      *
+     * @throws IllegalArgumentException if [target] is the database file of a queue open in this
+     *   JVM (this queue's own file included) or its `-wal`, `-shm` or `-journal` file: replacing
+     *   it under an open connection would lose data. Files open in other processes are not seen.
      * @throws QueueStorageException if the copy cannot be made, written or verified.
      * @throws IllegalStateException if the queue is closed.
      */
     @Throws(IOException::class)
     public suspend fun backup(target: Path): Path {
         host.checkOpen()
+        OpenFiles.requireNotOpen(target, "target")
         withContext(context) { onlineBackup(host.path, target, host.busyTimeout) }
         return target
     }
@@ -88,9 +94,12 @@ public class Maintenance internal constructor(
      * this queue there so that only the newest [keep] remain, and returns the new file.
      *
      * Names are `<queue name>-<UTC time, yyyyMMdd'T'HHmmssSSS'Z'>.db` (the queue name with
-     * characters other than letters, digits, `.`, `_` and `-` replaced by `_`), so they sort by
-     * age. Only files matching that pattern for this queue are ever deleted; anything else in
-     * [directory] is left alone. See [backup] for the copy itself.
+     * characters other than letters, digits, `.`, `_` and `-` replaced by `_`). Only files
+     * matching that pattern for this queue are ever deleted; anything else in [directory] is left
+     * alone. The file just written is always kept; the others are ranked by their modification
+     * time, newest first, not by the stamp in their names, so a file stamped in the future (a
+     * clock that was wrong, a file copied in) cannot push the new backup out. A matching file
+     * that a queue in this JVM has open is never deleted. See [backup] for the copy itself.
      *
      * @throws IllegalArgumentException if [keep] is less than 1.
      * @throws QueueStorageException if the copy cannot be made, or old backups cannot be deleted.
@@ -105,8 +114,9 @@ public class Maintenance internal constructor(
             var target = directory.resolve("$prefix-${STAMP.format(Instant.now())}.db")
             var n = 1
             while (Files.exists(target)) target = directory.resolve("$prefix-${STAMP.format(Instant.now())}-${n++}.db")
+            OpenFiles.requireNotOpen(target, "target")
             onlineBackup(host.path, target, host.busyTimeout)
-            prune(directory, prefix, keep)
+            prune(directory, prefix, keep, target)
             target
         }
     }
@@ -227,13 +237,23 @@ public class Maintenance internal constructor(
     /** A blocking facade over this object for Java callers. */
     public fun blocking(): BlockingMaintenance = BlockingMaintenance(this)
 
-    private fun prune(directory: Path, prefix: String, keep: Int) {
+    /** A [java.util.concurrent.CompletableFuture] facade over this object for Java callers. */
+    public fun async(): AsyncMaintenance = AsyncMaintenance(this, context)
+
+    /** Deletes all but the newest [keep] of this queue's backups in [directory], never [written] or an open file. */
+    private fun prune(directory: Path, prefix: String, keep: Int, written: Path) {
         val pattern = Regex(Regex.escape(prefix) + """-\d{8}T\d{9}Z(-\d+)?\.db""")
-        val backups = Files.list(directory).use { files ->
-            files.asSequence().filter { Files.isRegularFile(it) && pattern.matches(it.fileName.toString()) }.toList()
-        }.sortedWith(compareByDescending<Path> { it.fileName.toString().substring(prefix.length + 1, prefix.length + 20) }
-            .thenByDescending { it.fileName.toString().length }.thenByDescending { it.fileName.toString() })
-        for (old in backups.drop(keep)) {
+        val writtenKey = OpenFiles.key(written)
+        val others = Files.list(directory).use { files ->
+            files.asSequence()
+                .filter { Files.isRegularFile(it) && pattern.matches(it.fileName.toString()) && OpenFiles.key(it) != writtenKey }
+                .map { it to Files.getLastModifiedTime(it) }
+                .toList()
+        }.sortedWith(compareByDescending<Pair<Path, java.nio.file.attribute.FileTime>> { it.second }
+            .thenByDescending { it.first.fileName.toString() })
+            .map { it.first }
+        for (old in others.drop(keep - 1)) {
+            if (runCatching { OpenFiles.requireNotOpen(old, "backup") }.isFailure) continue
             try {
                 Files.deleteIfExists(old)
             } catch (e: IOException) {
@@ -299,13 +319,20 @@ public class Maintenance internal constructor(
          * acknowledgements then refer to the old content. Stop them first.
          *
          * @throws IllegalStateException if a queue in this JVM has [target] open.
+         * @throws IllegalArgumentException if [target] is the `-wal`, `-shm` or `-journal` file
+         *   of a database open in this JVM, or [backup] and [target] are the same file.
          * @throws QueueStorageException if [backup] is missing, not SQLite, damaged or too new,
          *   or [target] cannot be written.
          */
         @JvmStatic
         @Throws(IOException::class)
         public fun restore(backup: Path, target: Path) {
-            OpenFiles.exclusively(OpenFiles.key(target)) { restoreDatabase(backup, target, 5.seconds, KNOWN_SCHEMAS) }
+            val key = OpenFiles.key(target)
+            require(OpenFiles.key(backup) != key) { "backup and target are the same file, $key" }
+            OpenFiles.exclusively(key) {
+                OpenFiles.requireNotCompanion(target, "target")
+                restoreDatabase(backup, target, 5.seconds, KNOWN_SCHEMAS)
+            }
         }
     }
 }

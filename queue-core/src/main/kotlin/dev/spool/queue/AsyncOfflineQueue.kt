@@ -31,6 +31,9 @@ public class AsyncOfflineQueue internal constructor(
     public fun append(event: QueueEvent, cap: Int): CompletableFuture<EnqueueResult> =
         scope.future { queue.append(event, cap) }
 
+    /** See [OfflineQueue.size]: O(1), never touches the disk, so the future is already complete. */
+    public fun size(): CompletableFuture<Int> = scope.future { queue.size() }
+
     /** See [OfflineQueue.sizeFromDisk]. */
     public fun sizeFromDisk(): CompletableFuture<Int> = scope.future { queue.sizeFromDisk() }
 
@@ -65,6 +68,9 @@ public class AsyncOfflineQueue internal constructor(
 
     /** See [OfflineQueue.drainToFile]. */
     public fun drainToFile(path: Path): CompletableFuture<Int> = scope.future { queue.drainToFile(path) }
+
+    /** See [OfflineQueue.replayFile]. */
+    public fun replayFile(path: Path): CompletableFuture<Int> = scope.future { queue.replayFile(path) }
 
     /** See [OfflineQueue.stats]. */
     public fun stats(): CompletableFuture<QueueStats> = scope.future { queue.stats() }

@@ -1,5 +1,7 @@
 package dev.spool.queue
 
+import dev.spool.engine.awaitBlocking
+import dev.spool.storage.QueueStorageException
 import kotlinx.coroutines.runBlocking
 import java.io.IOException
 import java.io.InterruptedIOException
@@ -109,10 +111,5 @@ public class BlockingOfflineQueue internal constructor(
     /** Closes the queue; see [OfflineQueue.close]. */
     override fun close(): Unit = queue.close()
 
-    private fun <T> block(body: suspend () -> T): T = try {
-        runBlocking { body() }
-    } catch (e: InterruptedException) {
-        Thread.currentThread().interrupt()
-        throw InterruptedIOException("Interrupted while waiting for the queue").apply { initCause(e) }
-    }
+    private fun <T> block(body: suspend () -> T): T = awaitBlocking("the queue", body)
 }

@@ -1,5 +1,7 @@
 package dev.spool.queue
 
+import dev.spool.storage.QueueStorageException
+
 /**
  * Acknowledgements recorded in memory now and deleted later, in batches: the hook behind
  * `queue-flusher`'s `SyncedRowFlusher`. Obtain it from [OfflineQueue.deferredSync].

@@ -1,5 +1,7 @@
 package dev.spool.queue
 
+import dev.spool.storage.Durability
+import dev.spool.storage.QueueStorageException
 import dev.spool.queue.internal.RealOfflineQueue
 import kotlinx.coroutines.flow.StateFlow
 import java.io.IOException
@@ -158,6 +160,8 @@ public interface OfflineQueue : AutoCloseable {
      * the process dies after the move but before the commit, the rows are both in the file and
      * in the queue: at least once, never lost. Replay the file with [replayFile].
      *
+     * @throws IllegalArgumentException if [path] is the database file of a queue open in this
+     *   JVM (this queue's own file included) or its `-wal`, `-shm` or `-journal` file.
      * @throws IOException if the file cannot be written; the queue is untouched.
      * @throws IllegalStateException if the queue is closed.
      */

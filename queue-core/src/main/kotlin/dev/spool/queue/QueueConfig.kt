@@ -25,7 +25,7 @@ import kotlin.time.toKotlinDuration
  * @property writerDispatcher where the single writer runs; null (the default) gives the queue a
  *   dedicated daemon thread, stopped by [OfflineQueue.close].
  * @property walSizeLimitBytes the automatic checkpoint's bound: when a commit leaves the WAL file
- *   larger than this, the writer runs a TRUNCATE checkpoint (see [Maintenance.checkpoint]),
+ *   larger than this, the writer runs a TRUNCATE checkpoint (see [Maintenance.checkpoint][dev.spool.maintenance.Maintenance.checkpoint]),
  *   waiting up to 250 ms for readers, so the WAL stays within this bound plus a group or two of
  *   writes under a steady load, even while readers overlap without pause. A checkpoint that
  *   cannot finish is logged (`queue.checkpoint_failed`) and retried after another eighth of the

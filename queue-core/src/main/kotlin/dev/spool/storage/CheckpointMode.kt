@@ -1,14 +1,14 @@
 package dev.spool.storage
 
 /**
- * How hard [Maintenance.checkpoint] works to move the WAL's pages into the database file; the
+ * How hard [Maintenance.checkpoint][dev.spool.maintenance.Maintenance.checkpoint] works to move the WAL's pages into the database file; the
  * modes of SQLite's `PRAGMA wal_checkpoint`.
  */
 public enum class CheckpointMode {
     /** Copies what it can without waiting for readers or writers; never blocks. */
     PASSIVE,
 
-    /** Waits (up to [QueueConfig.busyTimeout]) for readers of older snapshots, then copies everything. */
+    /** Waits (up to [QueueConfig.busyTimeout][dev.spool.queue.QueueConfig.busyTimeout]) for readers of older snapshots, then copies everything. */
     FULL,
 
     /** As [FULL], then waits for readers to leave the WAL so the next write starts it from the top. */

@@ -1,10 +1,10 @@
 package dev.spool.storage
 
 /**
- * What one WAL checkpoint did, from [Maintenance.checkpoint].
+ * What one WAL checkpoint did, from [Maintenance.checkpoint][dev.spool.maintenance.Maintenance.checkpoint].
  *
  * @property completed false when SQLite had to give up (a reader or another connection's writer
- *   held it back past [QueueConfig.busyTimeout]); the WAL is then left partly checkpointed, which
+ *   held it back past [QueueConfig.busyTimeout][dev.spool.queue.QueueConfig.busyTimeout]); the WAL is then left partly checkpointed, which
  *   is harmless, and a later checkpoint finishes the job.
  * @property walFrames frames in the WAL when the checkpoint ran (0 after a completed TRUNCATE
  *   reports what was there before it was truncated, as SQLite does), or -1 if unknown.

@@ -1,7 +1,7 @@
 package dev.spool.storage
 
 /**
- * The verdict of SQLite's `PRAGMA integrity_check`, from [Maintenance.integrityCheck].
+ * The verdict of SQLite's `PRAGMA integrity_check`, from [Maintenance.integrityCheck][dev.spool.maintenance.Maintenance.integrityCheck].
  *
  * @property problems SQLite's descriptions of what is wrong, at most 100 of them; empty when the
  *   file is sound.

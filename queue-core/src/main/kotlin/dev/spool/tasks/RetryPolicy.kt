@@ -1,10 +1,8 @@
 package dev.spool.tasks
 
-import kotlin.math.min
 import kotlin.math.pow
 import kotlin.random.Random
 import kotlin.time.Duration
-import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.minutes
 import kotlin.time.Duration.Companion.seconds
 import kotlin.time.toKotlinDuration
@@ -19,6 +17,14 @@ import kotlin.time.toKotlinDuration
  *
  * A [TaskQueueConfig] has one policy for the queue and optional policies per task type. An
  * expired lease counts as a failed attempt and uses the same policy.
+ *
+ * **Exact, saturating arithmetic.** Delays are computed as [Duration]s, never through a rounded
+ * millisecond count: a [base] under one millisecond is honoured (250µs·2ⁿ grows as it should), and
+ * a retry time is stored as the next whole millisecond at or after now plus the delay, so a
+ * positive delay never rounds down to no delay at all. Growth saturates at [max]: a zero [base]
+ * gives zero delays for any number of failures, a huge failure count gives [max], and
+ * `max = Duration.INFINITE` is allowed (a task that reaches it waits forever, until cancelled or
+ * purged). A retry time never lies before the failure that scheduled it.
  *
  * @property base the delay after the first failure.
  * @property factor how much each further failure multiplies the delay; 1.0 gives a constant delay.
@@ -40,18 +46,30 @@ public class RetryPolicy @JvmOverloads constructor(
         require(jitter in 0.0..1.0) { "jitter must be in [0, 1], was $jitter" }
     }
 
-    /** The delay before the next attempt nominally, with no jitter, after [failures] failed attempts. */
+    /**
+     * The delay before the next attempt nominally, with no jitter, after [failures] failed
+     * attempts: `min(max, base * factor^(failures-1))`, saturating at [max] instead of
+     * overflowing.
+     *
+     * @throws IllegalArgumentException if [failures] is below 1.
+     */
     public fun nominalDelay(failures: Int): Duration {
         require(failures >= 1) { "failures must be at least 1, was $failures" }
-        val millis = base.inWholeMilliseconds * factor.pow(failures - 1)
-        return min(millis, max.inWholeMilliseconds.toDouble()).milliseconds
+        if (base == Duration.ZERO || base.isInfinite()) return base
+        val growth = factor.pow(failures - 1) // at least 1, possibly +Infinity; never NaN
+        return if (growth >= max / base) max else base * growth
     }
 
-    /** The delay before the next attempt after [failures] failed attempts, jittered with [random]. */
+    /**
+     * The delay before the next attempt after [failures] failed attempts, jittered with [random]:
+     * within `[nominal * (1 - jitter), nominal]`. An infinite nominal delay stays infinite.
+     *
+     * @throws IllegalArgumentException if [failures] is below 1.
+     */
     public fun delay(failures: Int, random: Random = Random.Default): Duration {
-        val nominal = nominalDelay(failures).inWholeMilliseconds
-        val cut = (nominal * jitter * random.nextDouble()).toLong()
-        return (nominal - cut).milliseconds
+        val nominal = nominalDelay(failures)
+        if (nominal.isInfinite() || nominal == Duration.ZERO || jitter == 0.0) return nominal
+        return nominal * (1.0 - jitter * random.nextDouble())
     }
 
     override fun equals(other: Any?): Boolean = other is RetryPolicy && other.base == base &&

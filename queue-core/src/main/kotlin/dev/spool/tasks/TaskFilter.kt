@@ -8,7 +8,7 @@ package dev.spool.tasks
  * @property limit the largest page, at least 1.
  * @throws IllegalArgumentException if [limit] is below 1 or [states] is empty.
  */
-public data class TaskFilter @JvmOverloads constructor(
+public class TaskFilter @JvmOverloads constructor(
     public val states: Set<TaskState>? = null,
     public val type: String? = null,
     public val limit: Int = 100,
@@ -17,4 +17,13 @@ public data class TaskFilter @JvmOverloads constructor(
         require(limit >= 1) { "limit must be at least 1, was $limit" }
         require(states == null || states.isNotEmpty()) { "states must not be empty; pass null for every state" }
     }
+
+    override fun equals(other: Any?): Boolean = other is TaskFilter &&
+        other.states == states &&
+        other.type == type &&
+        other.limit == limit
+
+    override fun hashCode(): Int = listOf(states, type, limit).hashCode()
+
+    override fun toString(): String = "TaskFilter(states=$states, type=$type, limit=$limit)"
 }

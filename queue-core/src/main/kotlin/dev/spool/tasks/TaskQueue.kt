@@ -52,14 +52,20 @@ public interface TaskQueue : AutoCloseable {
      * transaction, so concurrent enqueues with one key, from any process, yield one task.
      *
      * @param type what kind of work this is, 1 to 200 characters.
-     * @param payload the task's input as JSON text.
+     * @param payload the task's input as JSON text, at most [TaskQueueConfig.maxPayloadBytes]
+     *   UTF-8 bytes.
      * @param priority 0 (most urgent) to 1,000,000; see [ClaimStrategy].
-     * @param runAfter the earliest time to claim it; null means now.
+     * @param runAfter the earliest time to claim it; null means now. Must be storable as epoch
+     *   milliseconds ([Instant.MAX] is not).
      * @param maxAttempts how many claims it may have in all, at least 1.
-     * @param idempotencyKey makes the enqueue happen at most once per key; not blank.
-     * @param requires capabilities a worker must all have to claim it.
-     * @throws IllegalArgumentException naming the field, if [type] is blank or too long, [payload]
-     *   is not JSON, [priority] or [maxAttempts] is out of range, or a key or capability is blank.
+     * @param idempotencyKey makes the enqueue happen at most once per key; not blank, at most 256
+     *   characters.
+     * @param requires capabilities a worker must all have to claim it: at most 100, each not blank
+     *   and at most 200 characters.
+     * @throws InvalidTaskArgumentException (an [IllegalArgumentException]) naming the field, on
+     *   the caller's thread before anything reaches the writer, if [type] is blank or too long,
+     *   [payload] is too large or not JSON, [priority] or [maxAttempts] is out of range,
+     *   [runAfter] is outside the storable range, or a key or capability is blank or too long.
      * @throws QueueStorageException if the write failed.
      * @throws IllegalStateException if the queue is closed.
      */
@@ -86,8 +92,10 @@ public interface TaskQueue : AutoCloseable {
      *
      * @param types the task types this worker can run; null accepts every type. A worker passes
      *   the types it has handlers for, so other types are never claimed by it.
-     * @throws IllegalArgumentException if [workerId] is blank, [limit] is below 1, [leaseTtl] is
-     *   not positive, or [types] is empty.
+     * @throws IllegalArgumentException if [workerId] is blank or over 256 characters, [limit] is
+     *   below 1, [leaseTtl] is not positive, [types] is empty, or [types] or [capabilities] has
+     *   more than 100 values or a blank or over-long (200 characters) one; an
+     *   [InvalidTaskArgumentException] naming the field except for [limit].
      * @throws QueueStorageException if the write failed.
      * @throws IllegalStateException if the queue is closed.
      */
@@ -190,6 +198,8 @@ public interface TaskQueue : AutoCloseable {
      * tasks it deleted. Nothing else deletes tasks: call it periodically to bound the file. An
      * idempotency key of a deleted task may be used again.
      *
+     * @throws InvalidTaskArgumentException if [before] is outside the storable range of epoch
+     *   milliseconds ([Instant.MIN], say), on the caller's thread.
      * @throws IllegalStateException if the queue is closed.
      */
     public suspend fun purgeFinished(before: Instant): Int

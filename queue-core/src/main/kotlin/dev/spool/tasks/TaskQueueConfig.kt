@@ -37,6 +37,8 @@ import kotlin.time.toKotlinDuration
  *   bound off; the background checkpointer still checkpoints after commits either way.
  * @property checkIntegrityOnOpen run `PRAGMA integrity_check` when opening, and refuse a file that
  *   fails it. Reads the whole file: off by default.
+ * @property maxPayloadBytes the largest task payload [TaskQueue.enqueue] accepts, in UTF-8 bytes
+ *   (1 MiB by default, as [dev.spool.queue.QueueConfig.maxPayloadBytes]).
  * @throws IllegalArgumentException if a size is not positive, a duration is not positive, or a
  *   type in [retryPolicies] is blank.
  */
@@ -56,6 +58,7 @@ public class TaskQueueConfig(
     public val writerDispatcher: CoroutineDispatcher? = null,
     public val walSizeLimitBytes: Long = 64L * 1024 * 1024,
     public val checkIntegrityOnOpen: Boolean = false,
+    public val maxPayloadBytes: Int = 1_048_576,
 ) {
     init {
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
@@ -66,6 +69,7 @@ public class TaskQueueConfig(
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
         require(name.isNotBlank()) { "name must not be blank" }
         require(walSizeLimitBytes >= 0) { "walSizeLimitBytes must not be negative, was $walSizeLimitBytes" }
+        require(maxPayloadBytes >= 1) { "maxPayloadBytes must be at least 1, was $maxPayloadBytes" }
     }
 
     /** The retry policy for tasks of [type]. */
@@ -75,7 +79,8 @@ public class TaskQueueConfig(
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
             "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, durability=$durability, " +
             "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout, " +
-            "walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen)"
+            "walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen, " +
+            "maxPayloadBytes=$maxPayloadBytes)"
 
     /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
     public class Builder internal constructor() {
@@ -90,6 +95,7 @@ public class TaskQueueConfig(
         private var clock = defaults.clock
         private var walSizeLimitBytes = defaults.walSizeLimitBytes
         private var checkIntegrityOnOpen = defaults.checkIntegrityOnOpen
+        private var maxPayloadBytes = defaults.maxPayloadBytes
 
         /** Sets [TaskQueueConfig.retryPolicy]. */
         public fun retryPolicy(value: RetryPolicy): Builder = apply { retryPolicy = value }
@@ -121,6 +127,8 @@ public class TaskQueueConfig(
 
         /** Sets [TaskQueueConfig.checkIntegrityOnOpen]. */
         public fun checkIntegrityOnOpen(value: Boolean): Builder = apply { checkIntegrityOnOpen = value }
+        /** Sets [TaskQueueConfig.maxPayloadBytes]. */
+        public fun maxPayloadBytes(value: Int): Builder = apply { maxPayloadBytes = value }
 
         /**
          * The configuration.
@@ -138,6 +146,7 @@ public class TaskQueueConfig(
             clock = clock,
             walSizeLimitBytes = walSizeLimitBytes,
             checkIntegrityOnOpen = checkIntegrityOnOpen,
+            maxPayloadBytes = maxPayloadBytes,
         )
     }
 

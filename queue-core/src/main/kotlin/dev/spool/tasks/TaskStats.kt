@@ -12,13 +12,25 @@ import kotlin.time.Duration
  *   leases, whether retried or dead-lettered.
  * @property activeWorkers registered workers that heartbeated within the stale-worker timeout.
  */
-public data class TaskStats(
+public class TaskStats(
     public val depth: Map<String, Map<TaskState, Int>>,
     public val oldestQueuedAge: Duration?,
     public val succeeded: Long,
     public val failed: Long,
     public val activeWorkers: Int,
 ) {
+    override fun equals(other: Any?): Boolean = other is TaskStats &&
+        other.depth == depth &&
+        other.oldestQueuedAge == oldestQueuedAge &&
+        other.succeeded == succeeded &&
+        other.failed == failed &&
+        other.activeWorkers == activeWorkers
+
+    override fun hashCode(): Int = listOf(depth, oldestQueuedAge, succeeded, failed, activeWorkers).hashCode()
+
+    override fun toString(): String = "TaskStats(depth=$depth, oldestQueuedAge=$oldestQueuedAge, succeeded=$succeeded, " +
+        "failed=$failed, activeWorkers=$activeWorkers)"
+
     /** The number of tasks in [state], over every type. */
     public fun count(state: TaskState): Int = depth.values.sumOf { it[state] ?: 0 }
 }

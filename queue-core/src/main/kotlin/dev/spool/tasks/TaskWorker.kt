@@ -55,6 +55,7 @@ import java.util.concurrent.atomic.AtomicBoolean
  * @param capabilities what this worker can do, matched against each task's `requires`.
  * @param limiter optional per-key concurrency bound shared with other workers in this process.
  * @param limitKey the [limiter] key of a task; its type by default.
+ * @property config how this worker claims, heartbeats and sweeps: its id, lease, intervals and strategy.
  * @throws IllegalArgumentException if [handlers] is empty or [concurrency] is below 1.
  */
 public class TaskWorker @JvmOverloads constructor(

@@ -13,10 +13,21 @@ import kotlin.time.Duration
  * @property stale true if [lastHeartbeat] is older than [TaskQueueConfig.staleWorkerTimeout]: its
  *   tasks will be reclaimed by the next [TaskQueue.sweep].
  */
-public data class WorkerInfo(
+public class WorkerInfo(
     public val workerId: String,
     public val capabilities: Set<String>,
     public val leaseTtl: Duration,
     public val lastHeartbeat: Instant,
     public val stale: Boolean,
-)
+) {
+    override fun equals(other: Any?): Boolean = other is WorkerInfo &&
+        other.workerId == workerId &&
+        other.capabilities == capabilities &&
+        other.leaseTtl == leaseTtl &&
+        other.lastHeartbeat == lastHeartbeat &&
+        other.stale == stale
+
+    override fun hashCode(): Int = listOf(workerId, capabilities, leaseTtl, lastHeartbeat, stale).hashCode()
+
+    override fun toString(): String = "WorkerInfo(workerId=$workerId, capabilities=$capabilities, leaseTtl=$leaseTtl, lastHeartbeat=$lastHeartbeat, stale=$stale)"
+}

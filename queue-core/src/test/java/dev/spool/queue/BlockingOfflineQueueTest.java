@@ -144,7 +144,9 @@ class BlockingOfflineQueueTest {
     assertEquals(new Pair<>("click", 2), top.get(0));
     assertEquals(new Pair<>("view", 1), top.get(1));
     // The age of "a", in the right unit: no older than the time since just before it was queued.
-    java.time.Duration sinceFirst = java.time.Duration.between(beforeFirst, java.time.Instant.now());
+    // Timestamps are stored in whole milliseconds, so allow the one the truncation can add.
+    java.time.Duration sinceFirst =
+        java.time.Duration.between(beforeFirst, java.time.Instant.now()).plusMillis(1);
     assertNotNull(stats.getOldestEventAgeJava());
     assertTrue(stats.getOldestEventAgeJava().compareTo(sinceFirst) <= 0,
         "oldest age " + stats.getOldestEventAgeJava() + " exceeds the " + sinceFirst + " since it was queued");

@@ -1,5 +1,6 @@
 package dev.spool.queue.internal
 
+import dev.spool.engine.utf8Length
 import dev.spool.queue.InvalidEventException
 import dev.spool.queue.QueueEvent
 import kotlinx.serialization.json.Json
@@ -30,24 +31,4 @@ internal fun validate(event: QueueEvent, maxPayloadBytes: Int) {
     } catch (e: IllegalArgumentException) {
         throw InvalidEventException("payload", "is not valid JSON: ${e.message?.lineSequence()?.firstOrNull()}", e)
     }
-}
-
-/** The UTF-8 encoded length of [text], without encoding it. */
-internal fun utf8Length(text: String): Long {
-    var bytes = 0L
-    var i = 0
-    while (i < text.length) {
-        val c = text[i]
-        bytes += when {
-            c.code < 0x80 -> 1
-            c.code < 0x800 -> 2
-            Character.isHighSurrogate(c) && i + 1 < text.length && Character.isLowSurrogate(text[i + 1]) -> {
-                i++
-                4
-            }
-            else -> 3
-        }
-        i++
-    }
-    return bytes
 }

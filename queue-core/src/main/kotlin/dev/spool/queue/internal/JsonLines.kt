@@ -5,7 +5,6 @@ import dev.spool.queue.JsonLinesWriter
 import dev.spool.queue.QueueEvent
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonNull
-import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.contentOrNull
 import kotlinx.serialization.json.jsonObject

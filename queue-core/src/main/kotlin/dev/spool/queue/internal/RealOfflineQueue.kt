@@ -1,5 +1,6 @@
 package dev.spool.queue.internal
 
+import dev.spool.engine.OpenFiles
 import dev.spool.engine.DatabaseSettings
 import dev.spool.engine.EngineListeners
 import dev.spool.engine.LogEvents
@@ -170,6 +171,7 @@ internal class RealOfflineQueue private constructor(
 
     override suspend fun drainToFile(path: Path): Int {
         engine.checkOpen()
+        OpenFiles.requireNotOpen(path, "path")
         return engine.submit(Drain(state, path))
     }
 

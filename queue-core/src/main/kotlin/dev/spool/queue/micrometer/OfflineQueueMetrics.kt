@@ -53,6 +53,10 @@ public class OfflineQueueMetrics @JvmOverloads constructor(
         ?: throw IllegalArgumentException("queue must be opened by OfflineQueue.open, was ${queue::class.java.name}")
     private val attached = CopyOnWriteArrayList<EngineListener>()
 
+    /**
+     * Registers the meters in the table above in [registry] and starts recording the timers and
+     * the summary. May be called for several registries, from any thread.
+     */
     override fun bindTo(registry: MeterRegistry) {
         val tags = Tags.of("queue", queue.config.name).and(extraTags)
         Gauge.builder("spool.queue.depth", queue) { it.sizes.value.toDouble() }

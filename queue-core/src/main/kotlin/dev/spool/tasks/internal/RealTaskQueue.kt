@@ -118,16 +118,17 @@ internal class RealTaskQueue private constructor(
         requires: Set<String>,
     ): TaskId {
         validateType(type)
-        validatePayload(payload)
-        require(priority in 0..MAX_PRIORITY) { "priority must be in 0..$MAX_PRIORITY, was $priority" }
-        require(maxAttempts >= 1) { "maxAttempts must be at least 1, was $maxAttempts" }
-        require(idempotencyKey == null || idempotencyKey.isNotBlank()) { "idempotencyKey must not be blank" }
+        validatePayload(payload, config.maxPayloadBytes)
+        validatePriority(priority)
+        validateMaxAttempts(maxAttempts)
+        validateIdempotencyKey(idempotencyKey)
         validateStrings("requires", requires)
+        val runAfterMillis = runAfter?.let { storableMillis("runAfter", it) }
         val requiresJson = encodeStringsOrNull(requires)
         return write {
             val now = now()
             val (id, inserted) = statements.insert(
-                type, payload, priority, runAfter?.toEpochMilli() ?: now, maxAttempts, idempotencyKey, requiresJson, now,
+                type, payload, priority, runAfterMillis ?: now, maxAttempts, idempotencyKey, requiresJson, now,
             )
             if (inserted) transition(id, type, now, null, TaskState.QUEUED, null, 0)
             TaskId(id)
@@ -145,7 +146,7 @@ internal class RealTaskQueue private constructor(
         validateWorkerId(workerId)
         require(limit >= 1) { "limit must be at least 1, was $limit" }
         validateTtl("leaseTtl", leaseTtl)
-        require(types == null || types.isNotEmpty()) { "types must not be empty; pass null to accept every type" }
+        validateTypes(types)
         validateStrings("capabilities", capabilities)
         val capabilitiesJson = encodeStrings(capabilities)
         val typesJson = types?.let(::encodeStrings)
@@ -220,7 +221,7 @@ internal class RealTaskQueue private constructor(
         statements.addCounter(TaskSchema.COUNTER_FAILED, 1)
         return if (retryable && row.attempts < row.maxAttempts) {
             val delay = config.retryPolicyFor(row.type).delay(row.attempts, config.random)
-            statements.finish(row.id, TaskState.QUEUED, error, now + delay.inWholeMilliseconds, 0, now)
+            statements.finish(row.id, TaskState.QUEUED, error, millisAfter(now, delay), 0, now)
             transition(row.id, row.type, now, TaskState.LEASED, TaskState.QUEUED, workerId, row.attempts, error)
             AckResult.RETRY_SCHEDULED
         } else {
@@ -275,7 +276,10 @@ internal class RealTaskQueue private constructor(
         held.size
     }
 
-    override suspend fun purgeFinished(before: Instant): Int = write { statements.purge(before.toEpochMilli()) }
+    override suspend fun purgeFinished(before: Instant): Int {
+        val millis = storableMillis("before", before)
+        return write { statements.purge(millis) }
+    }
 
     // ---- Reads ----
 

@@ -1,36 +1,95 @@
 package dev.spool.tasks.internal
 
+import dev.spool.engine.utf8Length
+import dev.spool.tasks.InvalidTaskArgumentException
 import kotlinx.serialization.SerializationException
 import kotlinx.serialization.json.Json
+import java.time.Instant
 import kotlin.time.Duration
 
 internal const val MAX_TYPE_LENGTH = 200
 internal const val MAX_PRIORITY = 1_000_000
 internal const val MAX_ERROR_LENGTH = 8_000
 
-internal fun validateType(type: String) {
-    require(type.isNotBlank()) { "type must not be blank" }
-    require(type.length <= MAX_TYPE_LENGTH) { "type must be at most $MAX_TYPE_LENGTH characters, was ${type.length}" }
+/** The longest idempotency key and worker id, in characters. */
+internal const val MAX_ID_LENGTH = 256
+
+/** The longest capability (in `requires`, `capabilities` and `types`), in characters. */
+internal const val MAX_NAME_LENGTH = 200
+
+/** The most capabilities (or types) one call may pass. */
+internal const val MAX_SET_SIZE = 100
+
+private fun invalid(field: String, message: String, cause: Throwable? = null): Nothing =
+    throw InvalidTaskArgumentException(field, message, cause)
+
+internal fun validateType(type: String, field: String = "type") {
+    if (type.isBlank()) invalid(field, "must not be blank")
+    if (type.length > MAX_TYPE_LENGTH) invalid(field, "must be at most $MAX_TYPE_LENGTH characters, was ${type.length}")
 }
 
-internal fun validatePayload(payload: String) {
+/** [payload] is JSON of at most [maxBytes] UTF-8 bytes; the size is checked first, without encoding. */
+internal fun validatePayload(payload: String, maxBytes: Int) {
+    val bytes = utf8Length(payload)
+    if (bytes > maxBytes) invalid("payload", "is $bytes bytes, larger than maxPayloadBytes ($maxBytes)")
     try {
         Json.parseToJsonElement(payload)
     } catch (e: SerializationException) {
-        throw IllegalArgumentException("payload must be JSON: ${e.message?.lineSequence()?.firstOrNull()}", e)
+        invalid("payload", "must be JSON: ${e.message?.lineSequence()?.firstOrNull()}", e)
     }
 }
 
-internal fun validateWorkerId(workerId: String) {
-    require(workerId.isNotBlank()) { "workerId must not be blank" }
+internal fun validatePriority(priority: Int) {
+    if (priority !in 0..MAX_PRIORITY) invalid("priority", "must be in 0..$MAX_PRIORITY, was $priority")
 }
 
+internal fun validateMaxAttempts(maxAttempts: Int) {
+    if (maxAttempts < 1) invalid("maxAttempts", "must be at least 1, was $maxAttempts")
+}
+
+internal fun validateIdempotencyKey(key: String?) {
+    if (key == null) return
+    if (key.isBlank()) invalid("idempotencyKey", "must not be blank")
+    if (key.length > MAX_ID_LENGTH) invalid("idempotencyKey", "must be at most $MAX_ID_LENGTH characters, was ${key.length}")
+}
+
+internal fun validateWorkerId(workerId: String) {
+    if (workerId.isBlank()) invalid("workerId", "must not be blank")
+    if (workerId.length > MAX_ID_LENGTH) invalid("workerId", "must be at most $MAX_ID_LENGTH characters, was ${workerId.length}")
+}
+
+/** A set of capabilities ([field] `requires` or `capabilities`): bounded in size, each value not blank and bounded. */
 internal fun validateStrings(field: String, values: Set<String>) {
-    require(values.none { it.isBlank() }) { "$field must not contain a blank value" }
+    if (values.size > MAX_SET_SIZE) invalid(field, "must have at most $MAX_SET_SIZE values, had ${values.size}")
+    for (value in values) {
+        if (value.isBlank()) invalid(field, "must not contain a blank value")
+        if (value.length > MAX_NAME_LENGTH) invalid(field, "values must be at most $MAX_NAME_LENGTH characters, one was ${value.length}")
+    }
+}
+
+/** The `types` a claim accepts: null for all, else not empty, bounded, each a valid type. */
+internal fun validateTypes(types: Set<String>?) {
+    if (types == null) return
+    if (types.isEmpty()) invalid("types", "must not be empty; pass null to accept every type")
+    if (types.size > MAX_SET_SIZE) invalid("types", "must have at most $MAX_SET_SIZE values, had ${types.size}")
+    types.forEach { validateType(it, "types") }
 }
 
 internal fun validateTtl(field: String, ttl: Duration) {
-    require(ttl.isPositive() && ttl.isFinite()) { "$field must be positive and finite, was $ttl" }
+    if (!(ttl.isPositive() && ttl.isFinite())) invalid(field, "must be positive and finite, was $ttl")
+}
+
+/**
+ * [instant] as the epoch milliseconds it is stored as.
+ *
+ * @throws InvalidTaskArgumentException naming [field] if it lies outside the storable range
+ *   (a `Long` of epoch milliseconds: about 292 million years either side of 1970), such as
+ *   [Instant.MAX] or [Instant.MIN]. Checked on the caller's thread, so the writer never sees it.
+ */
+internal fun storableMillis(field: String, instant: Instant): Long = try {
+    instant.toEpochMilli()
+} catch (e: ArithmeticException) {
+    invalid(field, "is outside the storable range of epoch milliseconds, was $instant", e)
 }
 
 /** Keeps stored errors bounded: a handler's stack trace can be huge. */
