@@ -134,7 +134,7 @@ public open class TaskQueueBenchmark {
             val tasks = claimLatency.time { queue.claim("bench", limit = claimBatch, leaseTtl = 60.seconds, strategy = ClaimStrategy.PRIORITY) }
             check(tasks.isNotEmpty()) { "ran out of tasks" }
             // Completed concurrently, as TaskWorker's handlers finish: the acks share group commits.
-            coroutineScope { tasks.map { task -> async { queue.complete(task.id, "bench") } }.awaitAll() }
+            coroutineScope { tasks.map { task -> async { queue.complete(task.lease!!) } }.awaitAll() }
             done += tasks.size
         }
     }

@@ -1,8 +1,9 @@
 package dev.spool.tasks
 
 /**
- * What [TaskQueue.complete], [TaskQueue.fail] and [TaskQueue.release] did. Only the first four
- * values mean the call was applied; the others mean it was refused and nothing changed.
+ * What [TaskQueue.complete], [TaskQueue.fail], [TaskQueue.release] and [TaskQueue.renew] did.
+ * Only the first five values mean the call was applied; the others mean it was refused and
+ * nothing changed.
  */
 public enum class AckResult {
     /** The task is now [TaskState.SUCCEEDED]. */
@@ -17,9 +18,13 @@ public enum class AckResult {
     /** The task was handed back unfinished and is [TaskState.QUEUED] again; the attempt is not counted. */
     RELEASED,
 
+    /** The lease was extended ([TaskQueue.renew]); the task is still [TaskState.LEASED] to the caller. */
+    RENEWED,
+
     /**
-     * Refused: the caller no longer holds the task's lease. It expired (even if not yet swept), or
-     * the task was reclaimed, finished or leased by another worker. The stale worker's outcome is
+     * Refused: the caller's lease is not the task's valid lease. It expired (even if not yet
+     * swept), or the task was reclaimed, finished, or claimed again (by another worker or by the
+     * same one: the lease's token differs). The stale worker's outcome is
      * dropped; whoever holds the lease now decides.
      */
     LEASE_LOST,
@@ -32,5 +37,6 @@ public enum class AckResult {
     ;
 
     /** True if the call changed the task. */
-    public val applied: Boolean get() = this == COMPLETED || this == RETRY_SCHEDULED || this == DEAD_LETTERED || this == RELEASED
+    public val applied: Boolean get() = this == COMPLETED || this == RETRY_SCHEDULED || this == DEAD_LETTERED || this == RELEASED ||
+        this == RENEWED
 }

@@ -17,6 +17,8 @@ import java.time.Instant
  * @property runAfter the earliest time it may be claimed (again).
  * @property requires the capabilities a worker must have to claim it.
  * @property idempotencyKey the key it was enqueued with, if any.
+ * @property lease the receipt of the claim holding it, while [TaskState.LEASED]: pass it to
+ *   [TaskQueue.complete], [TaskQueue.fail], [TaskQueue.release] or [TaskQueue.renew].
  * @property leaseOwner the worker holding its lease, while [TaskState.LEASED].
  * @property leaseExpiresAt when that lease ends unless renewed, while [TaskState.LEASED].
  * @property lastError the error of its last failed attempt, if any; kept in [TaskState.DEAD_LETTER].
@@ -34,6 +36,7 @@ public class Task(
     public val runAfter: Instant,
     public val requires: Set<String>,
     public val idempotencyKey: String?,
+    public val lease: TaskLease?,
     public val leaseOwner: String?,
     public val leaseExpiresAt: Instant?,
     public val lastError: String?,
@@ -44,12 +47,12 @@ public class Task(
     public val idValue: Long get() = id.value
 
     override fun equals(other: Any?): Boolean = other is Task && other.id == id && other.state == state &&
-        other.attempts == attempts && other.updatedAt == updatedAt && other.leaseOwner == leaseOwner &&
+        other.attempts == attempts && other.updatedAt == updatedAt && other.lease == lease &&
         other.leaseExpiresAt == leaseExpiresAt && other.runAfter == runAfter && other.lastError == lastError
 
     override fun hashCode(): Int = id.hashCode() * 31 + state.hashCode()
 
     override fun toString(): String =
         "Task(id=${id.value}, type=$type, state=$state, priority=$priority, attempts=$attempts/$maxAttempts, " +
-            "runAfter=$runAfter, leaseOwner=$leaseOwner, leaseExpiresAt=$leaseExpiresAt, lastError=$lastError)"
+            "runAfter=$runAfter, lease=$lease, leaseExpiresAt=$leaseExpiresAt, lastError=$lastError)"
 }

@@ -21,6 +21,8 @@ import kotlin.time.toKotlinDuration
  *   stale: [TaskQueue.sweep] removes it and requeues its tasks even if their leases are valid.
  * @property statsTtl how long [TaskQueue.stats] may serve a cached answer when no write was made
  *   through this queue (writes by other processes are seen after at most this long).
+ * @property observeInterval how often [TaskQueue.observe] and [TaskQueue.awaitFinal] check the file
+ *   for changes made by other connections or processes (one `PRAGMA data_version` per check).
  * @property durability how hard each commit works to reach the disk.
  * @property maxBatchSize how many waiting writes the writer may group into one transaction.
  * @property writeBufferCapacity how many writes may wait for the writer before callers suspend.
@@ -47,6 +49,7 @@ public class TaskQueueConfig(
     public val retryPolicies: Map<String, RetryPolicy> = emptyMap(),
     public val staleWorkerTimeout: Duration = 2.minutes,
     public val statsTtl: Duration = 1.seconds,
+    public val observeInterval: Duration = 100.milliseconds,
     public val durability: Durability = Durability.NORMAL,
     public val maxBatchSize: Int = 512,
     public val writeBufferCapacity: Int = 4096,
@@ -64,6 +67,9 @@ public class TaskQueueConfig(
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
         require(staleWorkerTimeout.isPositive()) { "staleWorkerTimeout must be positive, was $staleWorkerTimeout" }
         require(!statsTtl.isNegative()) { "statsTtl must not be negative, was $statsTtl" }
+        require(observeInterval.isPositive() && observeInterval.isFinite()) {
+            "observeInterval must be positive and finite, was $observeInterval"
+        }
         require(maxBatchSize >= 1) { "maxBatchSize must be at least 1, was $maxBatchSize" }
         require(writeBufferCapacity >= 1) { "writeBufferCapacity must be at least 1, was $writeBufferCapacity" }
         require(!busyTimeout.isNegative()) { "busyTimeout must not be negative, was $busyTimeout" }
@@ -77,9 +83,9 @@ public class TaskQueueConfig(
 
     override fun toString(): String =
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
-            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, durability=$durability, " +
-            "maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, busyTimeout=$busyTimeout, " +
-            "walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen, " +
+            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, observeInterval=$observeInterval, " +
+            "durability=$durability, maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, " +
+            "busyTimeout=$busyTimeout, walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen, " +
             "maxPayloadBytes=$maxPayloadBytes)"
 
     /** Builds a [TaskQueueConfig] from Java. Every setter has the Kotlin constructor's default. */
@@ -89,10 +95,16 @@ public class TaskQueueConfig(
         private val retryPolicies = LinkedHashMap<String, RetryPolicy>()
         private var staleWorkerTimeout = defaults.staleWorkerTimeout
         private var statsTtl = defaults.statsTtl
+        private var observeInterval = defaults.observeInterval
         private var durability = defaults.durability
+        private var maxBatchSize = defaults.maxBatchSize
+        private var writeBufferCapacity = defaults.writeBufferCapacity
         private var busyTimeout = defaults.busyTimeout
         private var name = defaults.name
         private var clock = defaults.clock
+        private var random = defaults.random
+        private var readDispatcher = defaults.readDispatcher
+        private var writerDispatcher = defaults.writerDispatcher
         private var walSizeLimitBytes = defaults.walSizeLimitBytes
         private var checkIntegrityOnOpen = defaults.checkIntegrityOnOpen
         private var maxPayloadBytes = defaults.maxPayloadBytes
@@ -110,8 +122,17 @@ public class TaskQueueConfig(
         /** Sets [TaskQueueConfig.statsTtl]. */
         public fun statsTtl(value: java.time.Duration): Builder = apply { statsTtl = value.toKotlinDuration() }
 
+        /** Sets [TaskQueueConfig.observeInterval]. */
+        public fun observeInterval(value: java.time.Duration): Builder = apply { observeInterval = value.toKotlinDuration() }
+
         /** Sets [TaskQueueConfig.durability]. */
         public fun durability(value: Durability): Builder = apply { durability = value }
+
+        /** Sets [TaskQueueConfig.maxBatchSize]. */
+        public fun maxBatchSize(value: Int): Builder = apply { maxBatchSize = value }
+
+        /** Sets [TaskQueueConfig.writeBufferCapacity]. */
+        public fun writeBufferCapacity(value: Int): Builder = apply { writeBufferCapacity = value }
 
         /** Sets [TaskQueueConfig.busyTimeout]. */
         public fun busyTimeout(value: java.time.Duration): Builder = apply { busyTimeout = value.toKotlinDuration() }
@@ -122,6 +143,14 @@ public class TaskQueueConfig(
         /** Sets [TaskQueueConfig.clock]. */
         public fun clock(value: Clock): Builder = apply { clock = value }
 
+        /** Sets [TaskQueueConfig.random]. */
+        public fun random(value: Random): Builder = apply { random = value }
+
+        /** Sets [TaskQueueConfig.readDispatcher]. */
+        public fun readDispatcher(value: CoroutineDispatcher): Builder = apply { readDispatcher = value }
+
+        /** Sets [TaskQueueConfig.writerDispatcher]; null gives the queue its own thread. */
+        public fun writerDispatcher(value: CoroutineDispatcher?): Builder = apply { writerDispatcher = value }
         /** Sets [TaskQueueConfig.walSizeLimitBytes]; 0 turns the hard bound off. */
         public fun walSizeLimitBytes(value: Long): Builder = apply { walSizeLimitBytes = value }
 
@@ -140,10 +169,16 @@ public class TaskQueueConfig(
             retryPolicies = retryPolicies.toMap(),
             staleWorkerTimeout = staleWorkerTimeout,
             statsTtl = statsTtl,
+            observeInterval = observeInterval,
             durability = durability,
+            maxBatchSize = maxBatchSize,
+            writeBufferCapacity = writeBufferCapacity,
             busyTimeout = busyTimeout,
             name = name,
             clock = clock,
+            random = random,
+            readDispatcher = readDispatcher,
+            writerDispatcher = writerDispatcher,
             walSizeLimitBytes = walSizeLimitBytes,
             checkIntegrityOnOpen = checkIntegrityOnOpen,
             maxPayloadBytes = maxPayloadBytes,

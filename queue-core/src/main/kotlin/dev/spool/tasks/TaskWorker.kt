@@ -20,6 +20,8 @@ import kotlinx.coroutines.withTimeoutOrNull
 import org.slf4j.LoggerFactory
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * Runs tasks from a [TaskQueue]: claims them in batches up to its free slots, runs the handler of
@@ -34,11 +36,20 @@ import java.util.concurrent.atomic.AtomicBoolean
  *   with backoff, or dead-lettered for a [PermanentTaskFailure] or on the last attempt). With a
  *   [limiter], each handler runs holding a permit of `limitKey(task)`, so for example downloads
  *   per host stay bounded; the task keeps its lease (heartbeated) while it waits for the permit.
- * - **Leases.** Every [TaskWorkerConfig.heartbeatInterval] (or a third of the queue's
- *   [TaskQueueConfig.staleWorkerTimeout], if shorter) it calls [TaskQueue.heartbeat]; a task
- *   the queue says it no longer holds (cancelled, reclaimed) has its handler cancelled. A task
- *   cancelled through the same queue object is noticed at once through [TaskQueue.transitions].
- *   Every [TaskWorkerConfig.sweepInterval] it calls [TaskQueue.sweep].
+ * - **Leases.** Every task is run under its own [TaskLease], and everything the worker tracks is
+ *   keyed by that lease, never by task id. Every [TaskWorkerConfig.heartbeatInterval] (or a third
+ *   of the queue's [TaskQueueConfig.staleWorkerTimeout], if shorter) it calls
+ *   [TaskQueue.heartbeat] with the leases of the handlers still running, and only those: a lease
+ *   the queue says it no longer holds (cancelled, expired, reclaimed), or whose known expiry has
+ *   passed while heartbeats were failing, has its handler cancelled. A task cancelled through the same
+ *   queue object is noticed at once through [TaskQueue.transitions]. If this worker claims a task
+ *   again while an earlier attempt's handler is still stopping, the new handler starts only once
+ *   the earlier one has stopped: one task's handlers never overlap in one worker. Every
+ *   [TaskWorkerConfig.sweepInterval] it calls [TaskQueue.sweep].
+ * - **Acknowledging.** A failed ack (say the file was locked or full) is retried with backoff
+ *   while the lease is surely valid. The lease of a finished handler is no longer extended, so
+ *   if the ack cannot be recorded the lease expires and the sweep retries the task: it is never
+ *   stranded as leased.
  * - **Stopping.** [stop] stops claiming, lets running handlers finish for
  *   [TaskWorkerConfig.stopGracePeriod], then cancels the rest and releases their tasks (attempt
  *   not counted), and leaves the worker registry.
@@ -74,19 +85,36 @@ public class TaskWorker @JvmOverloads constructor(
         require(concurrency >= 1) { "concurrency must be at least 1, was $concurrency" }
     }
 
-    /** This worker's id in the queue's registry. */
+    /** This worker's id in the registry. */
     public val workerId: String get() = config.workerId
 
     private val scope = CoroutineScope(SupervisorJob() + config.dispatcher + CoroutineName("spool-worker-$workerId"))
-    private val inFlight = ConcurrentHashMap<TaskId, Job>()
-    private val lost = ConcurrentHashMap.newKeySet<TaskId>()
+    private val clock = queue.config.clock
+    private val ttlMs = config.leaseTtl.inWholeMilliseconds
+
+    /** One claimed task: its lease, its handler's job, and until when the lease is surely valid. */
+    private class Attempt(val task: Task, val lease: TaskLease, @Volatile var validUntil: Long) {
+        lateinit var job: Job
+
+        /** True while the handler runs: only then is the lease extended by heartbeats. */
+        @Volatile var handling = true
+
+        /** Set when the lease is known lost: the handler is cancelled and nothing is acked. */
+        @Volatile var lost = false
+    }
+
+    private val inFlight = ConcurrentHashMap<TaskLease, Attempt>()
     private val wake = Channel<Unit>(Channel.CONFLATED)
     private val started = AtomicBoolean(false)
     private val stopped = AtomicBoolean(false)
     private var loops: List<Job> = emptyList()
     private var claimLoop: Job? = null
 
-    /** How many handlers are running now. */
+    /**
+     * How many claimed tasks this worker holds now: handlers running (or waiting for an earlier
+     * attempt of the same task to stop), or finished and still recording their outcome. Exact:
+     * each claim adds one, and only that claim's own completion removes it.
+     */
     public val running: Int get() = inFlight.size
 
     /**
@@ -98,9 +126,11 @@ public class TaskWorker @JvmOverloads constructor(
         check(started.compareAndSet(false, true)) { "TaskWorker $workerId was already started" }
         val watcher = scope.launch(start = CoroutineStart.UNDISPATCHED) {
             queue.transitions.collect { change ->
-                when {
-                    change.to == TaskState.QUEUED -> wake.trySend(Unit)
-                    change.to == TaskState.CANCELLED -> inFlight[change.taskId]?.let { loseLease(change.taskId, it) }
+                when (change.to) {
+                    TaskState.QUEUED -> wake.trySend(Unit)
+                    TaskState.CANCELLED ->
+                        inFlight.values.filter { it.task.id == change.taskId }.forEach { loseLease(it, "cancelled") }
+                    else -> Unit
                 }
             }
         }
@@ -127,23 +157,39 @@ public class TaskWorker @JvmOverloads constructor(
     }
 
     private suspend fun heartbeat() {
-        // Only tasks claimed before this heartbeat was sent can be judged by its answer.
-        val before = inFlight.keys.toSet()
-        val held = queue.heartbeat(workerId)
-        for (id in before) {
-            if (id !in held) inFlight[id]?.let { loseLease(id, it) }
+        // Only the leases of handlers still running are extended; a finished one whose ack could
+        // not be recorded is left to expire, so the sweep retries its task.
+        val extending = inFlight.values.filter { it.handling && !it.lost }
+        val sentAt = clock.millis()
+        val held = try {
+            queue.heartbeat(workerId, extending.map { it.lease })
+        } catch (e: Exception) {
+            // The queue cannot be reached: a lease past the time it is surely valid may already
+            // be another worker's, so its handler stops rather than overlap with the next attempt.
+            val now = clock.millis()
+            extending.filter { now >= it.validUntil }.forEach { loseLease(it, "expired while heartbeats failed") }
+            throw e
+        }
+        for (attempt in extending) {
+            if (attempt.lease in held) {
+                // The queue never shortens a lease, so it lasts at least this long.
+                attempt.validUntil = maxOf(attempt.validUntil, sentAt + ttlMs)
+            } else {
+                loseLease(attempt, "no longer held")
+            }
         }
     }
 
-    private fun loseLease(id: TaskId, job: Job) {
-        lost += id
-        job.cancel(CancellationException("task ${id.value} is no longer leased to $workerId"))
+    private fun loseLease(attempt: Attempt, why: String) {
+        attempt.lost = true
+        attempt.job.cancel(CancellationException("task ${attempt.task.id.value} is no longer leased to $workerId ($why)"))
     }
 
     private suspend fun claimLoop() {
         while (!stopped.get()) {
             val free = concurrency - inFlight.size
             if (free > 0) {
+                val claimedAt = clock.millis()
                 val claimed = try {
                     queue.claim(workerId, capabilities, free, config.leaseTtl, config.strategy, handlers.keys)
                 } catch (e: CancellationException) {
@@ -152,56 +198,87 @@ public class TaskWorker @JvmOverloads constructor(
                     logger.warn("TaskWorker {}: claim failed; will retry", workerId, e)
                     emptyList()
                 }
-                claimed.forEach(::launchHandler)
+                claimed.forEach { launchHandler(it, claimedAt + ttlMs) }
                 if (claimed.size == free) continue
             }
             withTimeoutOrNull(config.pollInterval) { wake.receive() }
         }
     }
 
-    private fun launchHandler(task: Task) {
-        val job = scope.launch(start = CoroutineStart.LAZY) { run(task) }
-        inFlight[task.id] = job
-        job.invokeOnCompletion {
-            inFlight.remove(task.id)
-            lost.remove(task.id)
+    private fun launchHandler(task: Task, validUntil: Long) {
+        val lease = checkNotNull(task.lease) { "claimed task ${task.id.value} has no lease" }
+        // The same task claimed again (its earlier lease expired and was swept): the earlier
+        // attempt's handler is stopped, and the new one starts only once it has, so one task's
+        // handlers never overlap in this worker.
+        val earlier = inFlight.values.filter { it.task.id == task.id }
+        earlier.forEach { loseLease(it, "claimed again") }
+        val attempt = Attempt(task, lease, validUntil)
+        attempt.job = scope.launch(start = CoroutineStart.LAZY) {
+            earlier.forEach { it.job.join() }
+            run(attempt)
+        }
+        inFlight[lease] = attempt
+        attempt.job.invokeOnCompletion {
+            inFlight.remove(lease)
             wake.trySend(Unit)
         }
-        job.start()
+        attempt.job.start()
     }
 
-    private suspend fun run(task: Task) {
+    private suspend fun run(attempt: Attempt) {
+        val task = attempt.task
         val handler = handlers.getValue(task.type)
         val failure: Throwable? = try {
             if (limiter == null) handler.handle(task) else limiter.withPermit(limitKey(task)) { handler.handle(task) }
             null
         } catch (e: CancellationException) {
-            if (task.id !in lost) {
+            attempt.handling = false
+            if (!attempt.lost) {
                 // Stopped past the grace period: hand the task back without counting the attempt.
-                withContext(NonCancellable) { ack(task) { queue.release(task.id, workerId) } }
+                withContext(NonCancellable) { ack(attempt) { queue.release(attempt.lease) } }
             }
             throw e
         } catch (t: Throwable) {
             t
         }
+        attempt.handling = false
+        if (attempt.lost) return
         withContext(NonCancellable) {
-            ack(task) {
+            ack(attempt) {
                 when (failure) {
-                    null -> queue.complete(task.id, workerId)
-                    else -> queue.fail(task.id, workerId, failure.stackTraceToString(), retryable = failure !is PermanentTaskFailure)
+                    null -> queue.complete(attempt.lease)
+                    else -> queue.fail(attempt.lease, failure.stackTraceToString(), retryable = failure !is PermanentTaskFailure)
                 }
             }
         }
     }
 
-    private suspend fun ack(task: Task, call: suspend () -> AckResult) {
-        val result = try {
-            call()
-        } catch (e: Exception) {
-            logger.warn("TaskWorker {}: ack of task {} failed; its lease will expire", workerId, task.id.value, e)
+    /**
+     * Records an outcome, retrying a failed write with backoff while the lease is surely valid.
+     * If it cannot be recorded in time, the lease (no longer heartbeated) expires and the sweep
+     * retries the task: it is never stranded.
+     */
+    private suspend fun ack(attempt: Attempt, call: suspend () -> AckResult) {
+        var backoff = ACK_RETRY_FIRST
+        while (true) {
+            val result = try {
+                call()
+            } catch (e: Exception) {
+                if (attempt.lost || clock.millis() + backoff.inWholeMilliseconds >= attempt.validUntil) {
+                    logger.warn(
+                        "TaskWorker {}: ack of task {} failed and its lease ends before a retry; the sweep will retry the task",
+                        workerId, attempt.task.id.value, e,
+                    )
+                    return
+                }
+                logger.info("TaskWorker {}: ack of task {} failed; retrying in {}", workerId, attempt.task.id.value, backoff, e)
+                delay(backoff)
+                backoff = minOf(backoff * 2, ACK_RETRY_MAX)
+                continue
+            }
+            if (!result.applied) logger.info("TaskWorker {}: ack of task {} refused: {}", workerId, attempt.task.id.value, result)
             return
         }
-        if (!result.applied) logger.info("TaskWorker {}: ack of task {} refused: {}", workerId, task.id.value, result)
     }
 
     /**
@@ -213,10 +290,10 @@ public class TaskWorker @JvmOverloads constructor(
         wake.trySend(Unit)
         claimLoop?.cancelAndJoin()
         withTimeoutOrNull(config.stopGracePeriod) {
-            while (inFlight.isNotEmpty()) inFlight.values.toList().joinAll()
+            while (inFlight.isNotEmpty()) inFlight.values.map { it.job }.joinAll()
         }
-        inFlight.values.toList().forEach { it.cancel(CancellationException("TaskWorker $workerId stopped")) }
-        inFlight.values.toList().joinAll()
+        inFlight.values.toList().forEach { it.job.cancel(CancellationException("TaskWorker $workerId stopped")) }
+        inFlight.values.map { it.job }.joinAll()
         loops.forEach { it.cancelAndJoin() }
         if (started.get()) {
             try {
@@ -233,5 +310,7 @@ public class TaskWorker @JvmOverloads constructor(
 
     private companion object {
         private val logger = LoggerFactory.getLogger(TaskWorker::class.java)
+        private val ACK_RETRY_FIRST = 100.milliseconds
+        private val ACK_RETRY_MAX = 5.seconds
     }
 }

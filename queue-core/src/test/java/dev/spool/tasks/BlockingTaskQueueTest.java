@@ -28,8 +28,11 @@ class BlockingTaskQueueTest {
             assertEquals(1, claimed.size());
             assertEquals(id, claimed.get(0).getIdValue());
             assertEquals(TaskState.LEASED, claimed.get(0).getState());
-            assertEquals(Set.of(id), queue.heartbeat("java-worker"));
-            assertEquals(AckResult.COMPLETED, queue.complete(id, "java-worker"));
+            TaskLease lease = claimed.get(0).getLease();
+            assertEquals(id, lease.getTaskIdValue());
+            assertEquals(Set.of(lease), queue.heartbeat("java-worker", List.of(lease)));
+            assertEquals(AckResult.RENEWED, queue.renew(lease, Duration.ofMinutes(5)));
+            assertEquals(AckResult.COMPLETED, queue.complete(lease));
             assertEquals(TaskState.SUCCEEDED, queue.get(id).getState());
             assertEquals(1, queue.stats().getSucceeded());
             assertEquals(3, queue.taskLog(id).size());
@@ -51,13 +54,62 @@ class BlockingTaskQueueTest {
     void staleAckIsRefusedWithAValue() throws Exception {
         try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
             long id = queue.enqueue("job", "{}");
-            queue.claim("a", Set.of(), 1, Duration.ofSeconds(30));
-            assertEquals(AckResult.LEASE_LOST, queue.complete(id, "b"));
+            TaskLease lease = queue.claim("a", Set.of(), 1, Duration.ofSeconds(30)).get(0).getLease();
+            assertEquals(AckResult.LEASE_LOST, queue.complete(TaskLease.of(id, "b", lease.getToken())));
             assertFalse(AckResult.LEASE_LOST.getApplied());
-            assertEquals(AckResult.RETRY_SCHEDULED, queue.fail(id, "a", "boom"));
+            assertEquals(AckResult.RETRY_SCHEDULED, queue.fail(lease, "boom"));
             assertEquals("boom", queue.get(id).getLastError());
             assertTrue(queue.cancel(id));
             assertNull(queue.get(999));
+        }
+    }
+
+    @Test
+    void uniqueWorkSchedulesAndAwaitFromJava() throws Exception {
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(newDb())) {
+            long old = queue.enqueue("sync", "{}", 100, null, 5, "account-7", Set.of());
+            long replaced = queue.enqueue("sync", "{\"v\":2}", 100, null, 5, "account-7", Set.of(), UniquePolicy.REPLACE);
+            assertTrue(replaced != old);
+            assertEquals(TaskState.CANCELLED, queue.awaitFinal(old, Duration.ofSeconds(10)).getState());
+
+            Schedule schedule = queue.schedule("digest", "email", "{}", Recurrence.every(Duration.ofHours(1)));
+            assertEquals(List.of(schedule), queue.schedules());
+            assertTrue(queue.pauseSchedule("digest"));
+            assertTrue(queue.schedules().get(0).getPaused());
+            assertTrue(queue.resumeSchedule("digest"));
+            assertTrue(queue.deleteSchedule("digest"));
+            assertThrows(IllegalArgumentException.class, () -> Recurrence.cron("61 * * * *"));
+        }
+    }
+
+    @Test
+    void anInterruptedClaimThrowsKeepsTheFlagAndNeverOrphansALease() throws Exception {
+        Path db = newDb();
+        try (BlockingTaskQueue queue = BlockingTaskQueue.openBlocking(db)) {
+            long id = queue.enqueue("job", "{}");
+            try (java.sql.Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db)) {
+                // Another process holds the write lock: the claim waits for it, and is interrupted meanwhile.
+                other.createStatement().execute("BEGIN IMMEDIATE");
+                Thread.currentThread().interrupt();
+                try {
+                    assertThrows(java.io.InterruptedIOException.class, () -> queue.claim("w", Set.of(), 1, Duration.ofHours(1)));
+                    assertTrue(Thread.currentThread().isInterrupted());
+                } finally {
+                    Thread.interrupted();
+                }
+                other.createStatement().execute("COMMIT");
+            }
+            // The claim commits once the lock is free; its lease is then handed back, uncounted.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (queue.taskLog(id).size() < 3) {
+                assertTrue(System.nanoTime() < deadline, "the interrupted claim's lease was never released");
+                Thread.sleep(5);
+            }
+            Task task = queue.get(id);
+            assertEquals(TaskState.QUEUED, task.getState());
+            assertEquals(0, task.getAttempts());
+            assertEquals(List.of(TaskState.QUEUED, TaskState.LEASED, TaskState.QUEUED),
+                    queue.taskLog(id).stream().map(TaskTransition::getTo).toList());
         }
     }
 
@@ -80,7 +132,7 @@ class BlockingTaskQueueTest {
             AsyncTaskQueue async = queue.async();
             long id = async.enqueue("slow", "{}").get(10, TimeUnit.SECONDS);
             CompletableFuture<AckResult> failed = async.claim("w", Set.of(), 1, Duration.ofSeconds(30))
-                    .thenCompose(tasks -> async.fail(tasks.get(0).getIdValue(), "w", "later"));
+                    .thenCompose(tasks -> async.fail(tasks.get(0).getLease(), "later"));
             assertEquals(AckResult.RETRY_SCHEDULED, failed.get(10, TimeUnit.SECONDS));
             Task task = async.get(id).get(10, TimeUnit.SECONDS);
             assertEquals(TaskState.QUEUED, task.getState());

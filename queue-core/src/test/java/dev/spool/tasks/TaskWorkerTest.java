@@ -22,7 +22,12 @@ class TaskWorkerTest {
                 if (task.getIdValue() == bad) throw new PermanentTaskFailure("negative image");
                 seen.add(task.getIdValue());
             });
-            try (TaskWorker worker = new TaskWorker(queue, Map.of("resize", handler), 3).start()) {
+            TaskWorkerConfig config = TaskWorkerConfig.builder()
+                    .workerId("java-worker")
+                    .leaseTtl(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(20))
+                    .build();
+            try (TaskWorker worker = new TaskWorker(queue, Map.of("resize", handler), 3, Set.of(), null, config).start()) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (blocking.stats().count(TaskState.SUCCEEDED) < 20 || blocking.get(bad).getState() != TaskState.DEAD_LETTER) {
                     assertTrue(System.nanoTime() < deadline, "worker did not finish");

@@ -54,8 +54,8 @@ class RetryArithmeticSpec : FunSpec({
         val policy = RetryPolicy(base = 250.microseconds, factor = 2.0, max = 1.seconds, jitter = 0.0)
         withTasks(TaskQueueConfig(clock = clock, retryPolicy = policy)) { q ->
             val id = q.enqueue("job", payload(1))
-            q.claim("w").single()
-            q.fail(id, "w", "boom") shouldBe AckResult.RETRY_SCHEDULED
+            val lease = q.claim("w").single().lease!!
+            q.fail(lease, "boom") shouldBe AckResult.RETRY_SCHEDULED
             q.get(id)!!.runAfter shouldBe clock.instant().plusMillis(1)
             q.claim("w").shouldBeEmpty()
             clock.advance(1.milliseconds)
@@ -68,11 +68,11 @@ class RetryArithmeticSpec : FunSpec({
         val policy = RetryPolicy(base = 1.seconds, factor = 1e300, max = Duration.INFINITE, jitter = 0.0)
         withTasks(TaskQueueConfig(clock = clock, retryPolicy = policy)) { q ->
             val id = q.enqueue("job", payload(1), maxAttempts = 5)
-            q.claim("w").single()
-            q.fail(id, "w", "first") shouldBe AckResult.RETRY_SCHEDULED
+            q.fail(q.claim("w").single().lease!!, "first") shouldBe AckResult.RETRY_SCHEDULED
             clock.advance(1.seconds)
-            q.claim("w").single().attempts shouldBe 2
-            q.fail(id, "w", "second") shouldBe AckResult.RETRY_SCHEDULED
+            val second = q.claim("w").single()
+            second.attempts shouldBe 2
+            q.fail(second.lease!!, "second") shouldBe AckResult.RETRY_SCHEDULED
             val task = q.get(id)!!
             task.runAfter shouldBe Instant.ofEpochMilli(Long.MAX_VALUE)
             clock.advance(100_000.days)
@@ -86,8 +86,7 @@ class RetryArithmeticSpec : FunSpec({
         withTasks(TaskQueueConfig(clock = clock, retryPolicy = policy)) { q ->
             val id = q.enqueue("job", payload(1), maxAttempts = 10)
             repeat(2) {
-                q.claim("w").single()
-                q.fail(id, "w", "again") shouldBe AckResult.RETRY_SCHEDULED
+                q.fail(q.claim("w").single().lease!!, "again") shouldBe AckResult.RETRY_SCHEDULED
             }
             q.claim("w", leaseTtl = 1.seconds).single().attempts shouldBe 3
             clock.advance(2.seconds)

@@ -9,7 +9,7 @@ import java.time.ZoneOffset
 import kotlin.time.Duration
 
 /** A clock that only moves when told to: lease and backoff tests never sleep. */
-class MutableClock(var now: Instant = Instant.parse("2026-01-01T00:00:00Z")) : Clock() {
+class MutableClock(@Volatile var now: Instant = Instant.parse("2026-01-01T00:00:00Z")) : Clock() {
     fun advance(by: Duration) {
         now = now.plusMillis(by.inWholeMilliseconds)
     }

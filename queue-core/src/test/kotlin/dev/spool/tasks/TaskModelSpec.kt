@@ -19,6 +19,7 @@ class TaskModelSpec : FunSpec({
         var runAfter = 0L
         var owner: String? = null
         var expires = 0L
+        var token = 0L
         fun view() = listOf(state, attempts, owner, runAfter)
     }
 
@@ -31,14 +32,20 @@ class TaskModelSpec : FunSpec({
             val clock = MutableClock()
             val model = LinkedHashMap<Long, ModelTask>()
             val registered = HashSet<String>()
+            val issued = ArrayList<TaskLease>()
             withTasks(TaskQueueConfig(clock = clock, retryPolicy = policy, staleWorkerTimeout = 100.hours)) { q ->
                 fun now() = clock.millis()
-                fun refusal(t: ModelTask?, w: String): AckResult? = when {
+                fun worker() = if (random.nextBoolean()) "a" else "b"
+                fun refusal(t: ModelTask?, lease: TaskLease): AckResult? = when {
                     t == null -> AckResult.NOT_FOUND
                     t.state == TaskState.CANCELLED -> AckResult.CANCELLED
-                    t.state != TaskState.LEASED || t.owner != w || t.expires <= now() -> AckResult.LEASE_LOST
+                    t.state != TaskState.LEASED || t.owner != lease.workerId || t.token != lease.token || t.expires <= now() ->
+                        AckResult.LEASE_LOST
                     else -> null
                 }
+                // Acks use a lease ever issued (current or stale), or one for a task that does not exist.
+                fun someLease(): TaskLease =
+                    if (issued.isEmpty() || random.nextInt(10) == 0) TaskLease(TaskId(999), worker(), 1) else issued.random(random)
                 fun failModel(t: ModelTask, retryable: Boolean): AckResult {
                     t.owner = null
                     return if (retryable && t.attempts < t.maxAttempts) {
@@ -51,7 +58,7 @@ class TaskModelSpec : FunSpec({
                     }
                 }
                 repeat(80) { step ->
-                    val worker = if (random.nextBoolean()) "a" else "b"
+                    val worker = worker()
                     val someId = if (model.isEmpty() || random.nextInt(10) == 0) 999L else model.keys.random(random)
                     when (random.nextInt(10)) {
                         0, 1 -> {
@@ -72,36 +79,45 @@ class TaskModelSpec : FunSpec({
                                 it.attempts++
                                 it.owner = worker
                                 it.expires = now() + ttl
+                                it.token++
                             }
-                            q.claim(worker, limit = limit, leaseTtl = ttl.milliseconds).map { it.id.value } shouldBe expected.map { it.id }
+                            val claimed = q.claim(worker, limit = limit, leaseTtl = ttl.milliseconds)
+                            claimed.map { it.id.value } shouldBe expected.map { it.id }
+                            claimed.map { it.lease } shouldBe expected.map { TaskLease(TaskId(it.id), worker, it.token) }
+                            issued += claimed.map { it.lease!! }
                         }
                         3 -> {
-                            val held = if (worker !in registered) emptySet() else model.values
-                                .filter { it.state == TaskState.LEASED && it.owner == worker && it.expires > now() }
-                                .onEach { it.expires = now() + ttl }
-                                .map { it.id }.toSet()
-                            q.heartbeat(worker).map { it.value }.toSet() shouldBe held
+                            val passed = issued.filter { it.workerId == worker && random.nextInt(4) != 0 }
+                            val held = if (worker !in registered) emptySet() else passed.filter { lease ->
+                                val t = model.getValue(lease.taskId.value)
+                                (t.state == TaskState.LEASED && t.owner == worker && t.token == lease.token && t.expires > now())
+                                    .also { valid -> if (valid) t.expires = maxOf(t.expires, now() + ttl) }
+                            }.toSet()
+                            q.heartbeat(worker, passed) shouldBe held
                         }
                         4 -> {
-                            val t = model[someId]
-                            val expected = refusal(t, worker) ?: AckResult.COMPLETED.also { t!!.state = TaskState.SUCCEEDED; t.owner = null }
-                            q.complete(TaskId(someId), worker) shouldBe expected
+                            val lease = someLease()
+                            val t = model[lease.taskId.value]
+                            val expected = refusal(t, lease) ?: AckResult.COMPLETED.also { t!!.state = TaskState.SUCCEEDED; t.owner = null }
+                            q.complete(lease) shouldBe expected
                         }
                         5 -> {
-                            val t = model[someId]
+                            val lease = someLease()
+                            val t = model[lease.taskId.value]
                             val retryable = random.nextInt(4) != 0
-                            val expected = refusal(t, worker) ?: failModel(t!!, retryable)
-                            q.fail(TaskId(someId), worker, "e$step", retryable) shouldBe expected
+                            val expected = refusal(t, lease) ?: failModel(t!!, retryable)
+                            q.fail(lease, "e$step", retryable) shouldBe expected
                         }
                         6 -> {
-                            val t = model[someId]
-                            val expected = refusal(t, worker) ?: AckResult.RELEASED.also {
+                            val lease = someLease()
+                            val t = model[lease.taskId.value]
+                            val expected = refusal(t, lease) ?: AckResult.RELEASED.also {
                                 t!!.state = TaskState.QUEUED
                                 t.attempts--
                                 t.owner = null
                                 t.runAfter = now()
                             }
-                            q.release(TaskId(someId), worker) shouldBe expected
+                            q.release(lease) shouldBe expected
                         }
                         7 -> {
                             val t = model[someId]

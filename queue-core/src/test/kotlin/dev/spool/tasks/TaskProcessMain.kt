@@ -6,6 +6,7 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardOpenOption
 import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.minutes
 import kotlin.time.Duration.Companion.seconds
 
 /**
@@ -18,6 +19,10 @@ import kotlin.time.Duration.Companion.seconds
  *   other was running, whatever the scheduling.
  * - `hang <db> <workerId> <count>`: claims `count` tasks with a 60 s lease, prints their ids on
  *   one line, then hangs until killed.
+ * - `schedule <db> <workerId> <clock-file>`: with a [FileClock] on `clock-file`, defines the
+ *   schedule `tick` (every minute from the clock's time at start), prints READY, then for each
+ *   `round` line on stdin sweeps, claims and completes `tick` tasks, sweeps again and prints DONE;
+ *   exits on `quit`.
  */
 object TaskProcessMain {
     @JvmStatic
@@ -25,6 +30,7 @@ object TaskProcessMain {
         when (args[0]) {
             "work" -> work(args.drop(1))
             "hang" -> hang(args.drop(1))
+            "schedule" -> schedule(args.drop(1))
             else -> error("unknown mode ${args[0]}")
         }
     }
@@ -40,6 +46,33 @@ object TaskProcessMain {
         }
     }
 
+    private fun schedule(args: List<String>) {
+        val (db, workerId, clockFile) = args
+        val clock = FileClock(Path.of(clockFile))
+        runBlocking {
+            TaskQueue.open(Path.of(db), TaskQueueConfig(clock = clock)).use { queue ->
+                queue.schedule("tick", "tick", "{}", Recurrence.Every(1.minutes), startAt = SCHEDULE_START)
+                println("READY")
+                System.out.flush()
+                while (true) {
+                    when (readlnOrNull()) {
+                        "round" -> {
+                            queue.sweep()
+                            queue.claim(workerId, limit = 5, types = setOf("tick")).forEach { queue.complete(it.lease!!) }
+                            queue.sweep()
+                            println("DONE")
+                            System.out.flush()
+                        }
+                        else -> return@use
+                    }
+                }
+            }
+        }
+    }
+
+    /** Where the schedule of `schedule` mode starts. */
+    val SCHEDULE_START: java.time.Instant = java.time.Instant.parse("2026-01-01T00:00:00Z")
+
     private fun work(args: List<String>) {
         val (db, workerId, output) = args
         runBlocking {
@@ -51,7 +84,7 @@ object TaskProcessMain {
                 Files.newBufferedWriter(Path.of(output), StandardOpenOption.CREATE, StandardOpenOption.APPEND).use { out ->
                     out.write("${first.id.value}\n")
                     out.flush()
-                    check(queue.complete(first.id, workerId) == AckResult.COMPLETED) { "could not complete ${first.id}" }
+                    check(queue.complete(first.lease!!) == AckResult.COMPLETED) { "could not complete ${first.id}" }
                     val handler = TaskHandler { task ->
                         synchronized(out) {
                             out.write("${task.id.value}\n")
@@ -74,6 +107,25 @@ object TaskProcessMain {
                     }
                 }
             }
+        }
+    }
+}
+
+/**
+ * A clock shared by processes: the epoch milliseconds written in [file]. The test moves it with
+ * [set], which replaces the file atomically, so every process reads one consistent time.
+ */
+class FileClock(private val file: Path) : java.time.Clock() {
+    override fun millis(): Long = Files.readString(file).trim().toLong()
+    override fun instant(): java.time.Instant = java.time.Instant.ofEpochMilli(millis())
+    override fun getZone(): java.time.ZoneId = java.time.ZoneOffset.UTC
+    override fun withZone(zone: java.time.ZoneId?): java.time.Clock = this
+
+    companion object {
+        fun set(file: Path, at: java.time.Instant) {
+            val next = file.resolveSibling(file.fileName.toString() + ".next")
+            Files.writeString(next, at.toEpochMilli().toString())
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING)
         }
     }
 }

@@ -5,7 +5,10 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import dev.spool.storage.QueueStorageException
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.withTimeout
@@ -236,4 +239,105 @@ class TaskWorkerSpec : FunSpec({
         shouldThrow<IllegalArgumentException> { TaskQueueConfig(maxBatchSize = 0) }.message shouldContain "maxBatchSize"
         shouldThrow<IllegalArgumentException> { TaskFilter(limit = 0) }.message shouldContain "limit"
     }
+
+    test("a task whose lease was lost and that this worker claims again never runs two handlers at once, and running stays exact") {
+        val clock = MutableClock()
+        withTasks(TaskQueueConfig(clock = clock, retryPolicy = RetryPolicy(base = Duration.ZERO, max = Duration.ZERO, jitter = 0.0))) { q ->
+            val id = q.enqueue("job", payload(1))
+            val active = AtomicInteger()
+            val peak = AtomicInteger()
+            val firstStarted = CompletableDeferred<Unit>()
+            val firstMayStop = CompletableDeferred<Unit>()
+            val secondStarted = CompletableDeferred<Unit>()
+            val secondMayFinish = CompletableDeferred<Unit>()
+            val handler = TaskHandler { task ->
+                peak.accumulateAndGet(active.incrementAndGet(), ::maxOf)
+                try {
+                    if (task.attempts == 1) {
+                        firstStarted.complete(Unit)
+                        try { awaitCancellation() } finally { withContext(NonCancellable) { firstMayStop.await() } }
+                    } else {
+                        secondStarted.complete(Unit)
+                        secondMayFinish.await()
+                    }
+                } finally {
+                    active.decrementAndGet()
+                }
+            }
+            val worker = TaskWorker(q, mapOf("job" to handler), concurrency = 2, config = fastWorker(leaseTtl = 10.seconds)).start()
+            worker.use {
+                firstStarted.await()
+                worker.running shouldBe 1
+                // The lease expires (a late heartbeat, say); the sweep requeues it and this worker claims it again.
+                clock.advance(11.seconds)
+                eventually { q.get(id)!!.attempts == 2 && q.get(id)!!.state == TaskState.LEASED }
+                // The first attempt's handler is still stopping: the second waits for it.
+                eventually { worker.running == 2 }
+                secondStarted.isCompleted shouldBe false
+                firstMayStop.complete(Unit)
+                secondStarted.await()
+                eventually { worker.running == 1 }
+                secondMayFinish.complete(Unit)
+                eventually { q.get(id)!!.state == TaskState.SUCCEEDED && worker.running == 0 }
+            }
+            peak.get() shouldBe 1
+            q.get(id)!!.attempts shouldBe 2
+        }
+    }
+
+    test("an ack that fails is retried while the lease is valid") {
+        withTasks { q ->
+            val id = q.enqueue("job", payload(1))
+            val flaky = FlakyAcks(q, failures = 2)
+            TaskWorker(flaky, mapOf("job" to TaskHandler { }), config = fastWorker()).start().use {
+                eventually { q.get(id)!!.state == TaskState.SUCCEEDED }
+            }
+            flaky.failed.get() shouldBe 2
+            q.get(id)!!.attempts shouldBe 1
+        }
+    }
+
+    test("a task whose ack cannot be recorded is not stranded: its lease is left to expire and the task is retried") {
+        val clock = MutableClock()
+        withTasks(TaskQueueConfig(clock = clock, retryPolicy = RetryPolicy(base = Duration.ZERO, max = Duration.ZERO, jitter = 0.0))) { q ->
+            val id = q.enqueue("job", payload(1))
+            // Every ack of the first attempt fails (disk full, say); the second attempt's succeeds.
+            val flaky = FlakyAcks(q, failures = Int.MAX_VALUE, onlyToken = 1)
+            TaskWorker(flaky, mapOf("job" to TaskHandler { }), config = fastWorker(leaseTtl = 10.seconds)).start().use {
+                eventually { flaky.failed.get() >= 1 }
+                // Heartbeats go on, but no longer extend the finished handler's lease.
+                val expires = q.get(id)!!.leaseExpiresAt!!
+                clock.advance(5.seconds)
+                delay(100.milliseconds) // several heartbeats (20 ms apart) happen meanwhile
+                q.get(id)!!.leaseExpiresAt shouldBe expires
+                clock.advance(6.seconds)
+                eventually { q.get(id)!!.state == TaskState.SUCCEEDED }
+            }
+            q.get(id)!!.attempts shouldBe 2
+            q.taskLog(id).mapNotNull { it.error }.single() shouldContain "lease expired"
+        }
+    }
 })
+
+/** A queue whose acks of some leases fail with a storage error, [failures] times. */
+class FlakyAcks(private val inner: TaskQueue, private var failures: Int, private val onlyToken: Long? = null) : TaskQueue by inner {
+    val failed = AtomicInteger()
+
+    private fun maybeFail(lease: TaskLease) {
+        if ((onlyToken == null || lease.token == onlyToken) && failures > 0) {
+            failures--
+            failed.incrementAndGet()
+            throw QueueStorageException("database or disk is full")
+        }
+    }
+
+    override suspend fun complete(lease: TaskLease): AckResult {
+        maybeFail(lease)
+        return inner.complete(lease)
+    }
+
+    override suspend fun fail(lease: TaskLease, error: String, retryable: Boolean): AckResult {
+        maybeFail(lease)
+        return inner.fail(lease, error, retryable)
+    }
+}

@@ -19,7 +19,7 @@ class WeightedRandomSpec : FunSpec({
         repeat(trials) {
             val task = q.claim("w", strategy = ClaimStrategy.WEIGHTED_RANDOM).single()
             counts.merge(task.id, 1, Int::plus)
-            q.release(task.id, "w") shouldBe AckResult.RELEASED
+            q.release(task.lease!!) shouldBe AckResult.RELEASED
         }
         return counts
     }
@@ -78,7 +78,7 @@ class WeightedRandomSpec : FunSpec({
             repeat(50) {
                 val task = q.claim("w", strategy = ClaimStrategy.PRIORITY).single()
                 (task.id == low) shouldBe false
-                q.complete(task.id, "w")
+                q.complete(task.lease!!)
                 q.enqueue("job", payload(it), priority = 0)
             }
             // Under WEIGHTED_RANDOM each claim takes it with chance (1/21) / (10 + 1/21), about 1 in 211.
@@ -87,7 +87,7 @@ class WeightedRandomSpec : FunSpec({
                 rounds++
                 val task = q.claim("w", strategy = ClaimStrategy.WEIGHTED_RANDOM).single()
                 if (task.id == low) break
-                q.complete(task.id, "w")
+                q.complete(task.lease!!)
                 q.enqueue("job", payload(rounds), priority = 0)
                 // Missing it 5,000 times in a row has a chance of about e^-23.7 if the weights are right.
                 if (rounds >= 5000) fail("the low-priority task starved: not claimed in $rounds weighted claims")

@@ -2,6 +2,7 @@ package dev.spool.samples
 
 import dev.spool.flusher.FlusherConfig
 import dev.spool.flusher.SyncedRowFlusher
+import dev.spool.ktor.InspectionServer
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
 import dev.spool.samples.client.OkHttpUploader
@@ -138,6 +139,8 @@ public object Demo {
 
             // 3. The app was killed with its queue open; reopen the file.
             OfflineQueue.open(dbPath, QueueConfig(name = "demo")).use { queue ->
+                val dashboard = InspectionServer { offlineQueue("demo", queue) }.start()
+                terminal.say("      Dashboard (live while the demo runs): ${dashboard.dashboardUrl}")
                 val onDisk = queue.sizeFromDisk()
                 terminal.say("[3/6] App killed (SIGKILL, queue still open) and restarted: ${"%,d".format(onDisk)} events still queued in $dbPath")
 
@@ -158,6 +161,7 @@ public object Demo {
                     if (proof.ok) "PASS in ${clock.elapsedNow().inWholeMilliseconds / 1000.0} s: every event stored exactly once or dead-lettered, none lost."
                     else "FAIL: see the lines above.",
                 )
+                dashboard.close()
                 return proof.ok
             }
         }

@@ -9,6 +9,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
+import io.ktor.server.application.install
 import io.ktor.server.response.respondText
 import io.ktor.server.routing.get
 import io.ktor.server.routing.routing
@@ -126,6 +127,23 @@ class IngestionServerSpec : FunSpec({
         IngestionServer(modules = listOf(extra)).start().use { server ->
             get(server.baseUrl, "/extra").body() shouldBe "hello"
             get(server.baseUrl, Wire.COUNT_PATH).statusCode() shouldBe 200
+        }
+    }
+
+    test("the Spool inspection plugin mounts beside the ingestion routes") {
+        val dir = java.nio.file.Files.createTempDirectory("spool-ingestion-inspection")
+        dev.spool.queue.OfflineQueue.open(dir.resolve("events.db")).use { queue ->
+            queue.queueEvent(dev.spool.queue.QueueEvent("e1", "click", "{}"))
+            val inspection: io.ktor.server.application.Application.() -> Unit = {
+                install(dev.spool.ktor.SpoolInspection) { offlineQueue("client", queue) }
+            }
+            IngestionServer(modules = listOf(inspection)).start().use { server ->
+                val overview = get(server.baseUrl, "/spool/api/overview")
+                overview.statusCode() shouldBe 200
+                overview.body() shouldContain "\"size\":1"
+                get(server.baseUrl, "/spool/").statusCode() shouldBe 200
+                get(server.baseUrl, Wire.COUNT_PATH).statusCode() shouldBe 200
+            }
         }
     }
 

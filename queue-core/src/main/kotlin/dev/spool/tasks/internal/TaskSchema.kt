@@ -4,6 +4,7 @@ import dev.spool.storage.QueueStorageException
 import dev.spool.engine.execute
 import dev.spool.engine.longPragma
 import dev.spool.engine.query
+import dev.spool.tasks.MisfirePolicy
 import dev.spool.tasks.TaskState
 import java.sql.Connection
 
@@ -21,7 +22,10 @@ import java.sql.Connection
  */
 internal object TaskSchema {
     const val VERSION_BASE = 1_000_000
-    const val CURRENT = VERSION_BASE + 1
+    const val CURRENT = VERSION_BASE + 2
+
+    /** Version 1 had no fencing token and no schedules. */
+    private const val V1 = VERSION_BASE + 1
 
     private val STATES = TaskState.entries.joinToString(", ") { "'$it'" }
 
@@ -40,6 +44,7 @@ internal object TaskSchema {
             requires TEXT,
             lease_owner TEXT,
             lease_expires_at INTEGER,
+            lease_token INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
@@ -75,7 +80,40 @@ internal object TaskSchema {
         """,
         "CREATE TABLE task_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
         "INSERT INTO task_counters (name, value) VALUES ('$COUNTER_SUCCEEDED', 0), ('$COUNTER_FAILED', 0)",
-    )
+    ) + SCHEDULES
+
+    private val SCHEDULES: List<String>
+        get() = listOf(
+            """
+            CREATE TABLE task_schedules (
+                name TEXT PRIMARY KEY,
+                type TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                every_ms INTEGER,
+                cron TEXT,
+                zone TEXT,
+                misfire TEXT NOT NULL CHECK (misfire IN (${MisfirePolicy.entries.joinToString(", ") { "'$it'" }})),
+                priority INTEGER NOT NULL,
+                max_attempts INTEGER NOT NULL,
+                requires TEXT,
+                start_at INTEGER NOT NULL,
+                paused INTEGER NOT NULL DEFAULT 0,
+                next_fire_at INTEGER,
+                pending_task_id INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                CHECK ((every_ms IS NULL) <> (cron IS NULL))
+            )
+            """,
+            "CREATE INDEX task_schedules_pending ON task_schedules(pending_task_id) WHERE pending_task_id IS NOT NULL",
+        )
+
+    /** From version 1: the fencing token (existing leases get their attempt number) and schedules. */
+    private val FROM_V1: List<String>
+        get() = listOf(
+            "ALTER TABLE tasks ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0",
+            "UPDATE tasks SET lease_token = attempts",
+        ) + SCHEDULES
 
     /** Brings the file at [connection] to [CURRENT], in one transaction. */
     fun migrate(connection: Connection, describe: String) {
@@ -87,6 +125,10 @@ internal object TaskSchema {
             }
             when {
                 version == CURRENT -> Unit
+                version == V1 -> {
+                    FROM_V1.forEach { connection.execute(it.trimIndent()) }
+                    connection.execute("PRAGMA user_version = $CURRENT")
+                }
                 version > CURRENT -> throw QueueStorageException(
                     "$describe has task-queue schema version ${version - VERSION_BASE}, newer than this Spool " +
                         "understands (${CURRENT - VERSION_BASE})",
@@ -111,5 +153,5 @@ internal object TaskSchema {
 
     const val COUNTER_SUCCEEDED = "succeeded"
     const val COUNTER_FAILED = "failed"
-    private val OWN_TABLES = listOf("tasks", "task_log", "task_workers", "task_counters")
+    private val OWN_TABLES = listOf("tasks", "task_log", "task_workers", "task_counters", "task_schedules")
 }

@@ -3,6 +3,7 @@ package dev.spool.tasks.internal
 import dev.spool.tasks.ClaimStrategy
 import dev.spool.tasks.Task
 import dev.spool.tasks.TaskId
+import dev.spool.tasks.TaskLease
 import dev.spool.tasks.TaskState
 import java.sql.Connection
 import java.sql.PreparedStatement
@@ -14,8 +15,11 @@ import java.time.Instant
  * The writer's prepared statements: the hot paths (enqueue, claim, acks, heartbeat, sweep), each
  * prepared once and used only on the writer thread. States are spelled by [TaskState] only.
  */
-internal class TaskStatements(private val connection: Connection) : AutoCloseable {
+internal class TaskStatements(private val connection: Connection, writer: () -> ScheduleKeeper.TaskWriter) : AutoCloseable {
     private val prepared = ArrayList<PreparedStatement>()
+
+    /** The schedules' statements and logic, renewed with these. */
+    val schedules: ScheduleKeeper = ScheduleKeeper(connection, writer)
 
     private fun prepare(sql: String): PreparedStatement = connection.prepareStatement(sql.trimIndent()).also(prepared::add)
 
@@ -24,11 +28,11 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         INSERT INTO tasks (type, payload, priority, state, run_after, attempts, max_attempts, idempotency_key,
                            requires, created_at, updated_at)
         VALUES (?, ?, ?, '$QUEUED', ?, 0, ?, ?, ?, ?, ?)
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
         """,
     )
-    private val findByKey = prepare("SELECT id FROM tasks WHERE idempotency_key = ?")
+    private val findByKey = prepare("SELECT id, state, updated_at FROM tasks WHERE idempotency_key = ?")
+    private val clearKey = prepare("UPDATE tasks SET idempotency_key = NULL WHERE id = ?")
     private val insertLog = prepare(
         "INSERT INTO task_log (task_id, type, at, from_state, to_state, worker_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -38,7 +42,9 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
     /** Claims limited to some types: these use the (type, state) index instead of walking every queued task. */
     private val typedClaims: Map<ClaimStrategy, PreparedStatement> =
         ClaimStrategy.entries.associateWith { prepare(claimSql(it, typed = true)) }
-    private val lease = prepare("SELECT type, state, lease_owner, lease_expires_at, attempts, max_attempts FROM tasks WHERE id = ?")
+    private val lease = prepare(
+        "SELECT type, state, lease_owner, lease_expires_at, attempts, max_attempts, lease_token FROM tasks WHERE id = ?",
+    )
     private val finish = prepare(
         """
         UPDATE tasks SET state = ?, last_error = coalesce(?, last_error), run_after = coalesce(?, run_after),
@@ -54,28 +60,24 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         """,
     )
     private val touchWorker = prepare("UPDATE task_workers SET last_heartbeat = ? WHERE worker_id = ? RETURNING lease_ttl_ms")
-    private val extendLeases = prepare(
+    /** Extends one exact lease if still valid, never shortening it: ?1 new end, ?2 now, ?3 id, ?4 owner, ?5 token. */
+    private val extendLease = prepare(
         """
-        UPDATE tasks SET lease_expires_at = ?, updated_at = ?
-        WHERE state = '$LEASED' AND lease_owner = ? AND lease_expires_at > ?
-        RETURNING id
-        """,
-    )
-    private val renew = prepare(
-        """
-        UPDATE tasks SET lease_expires_at = ?, updated_at = ?
-        WHERE id = ? AND state = '$LEASED' AND lease_expires_at > ? AND (?5 IS NULL OR lease_owner = ?5)
+        UPDATE tasks SET lease_expires_at = max(lease_expires_at, ?1), updated_at = ?2
+        WHERE id = ?3 AND state = '$LEASED' AND lease_owner = ?4 AND lease_token = ?5 AND lease_expires_at > ?2
         """,
     )
     private val expired = prepare(
         """
-        SELECT id, type, lease_owner, lease_expires_at, attempts, max_attempts FROM tasks
+        SELECT id, type, lease_owner, lease_expires_at, attempts, max_attempts, lease_token FROM tasks
         WHERE state = '$LEASED'
           AND (lease_expires_at <= ? OR lease_owner IN (SELECT worker_id FROM task_workers WHERE last_heartbeat < ?))
         """,
     )
     private val deleteStaleWorkers = prepare("DELETE FROM task_workers WHERE last_heartbeat < ?")
-    private val leasedBy = prepare("SELECT id, type, attempts FROM tasks WHERE state = '$LEASED' AND lease_owner = ?")
+    private val leasedBy = prepare(
+        "SELECT id, type, lease_owner, lease_expires_at, attempts, max_attempts, lease_token FROM tasks WHERE state = '$LEASED' AND lease_owner = ?",
+    )
     private val deleteWorker = prepare("DELETE FROM task_workers WHERE worker_id = ?")
     private val finalStates = TaskState.entries.filter { it.isFinal }.joinToString(", ") { "'$it'" }
     private val purgeLog = prepare(
@@ -84,7 +86,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
     private val purgeTasks = prepare("DELETE FROM tasks WHERE state IN ($finalStates) AND updated_at < ?")
     private val addCounter = prepare("UPDATE task_counters SET value = value + ? WHERE name = ?")
 
-    /** Inserts a task; returns its id and true, or the existing task's id and false for a used key. */
+    /** Inserts a task and returns its id. The caller has settled any idempotency key first. */
     fun insert(
         type: String,
         payload: String,
@@ -94,7 +96,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         idempotencyKey: String?,
         requires: String?,
         now: Long,
-    ): Pair<Long, Boolean> {
+    ): Long {
         insert.setString(1, type)
         insert.setString(2, payload)
         insert.setInt(3, priority)
@@ -104,10 +106,21 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         insert.setNullableString(7, requires)
         insert.setLong(8, now)
         insert.setLong(9, now)
-        insert.executeQuery().use { rs -> if (rs.next()) return rs.getLong(1) to true }
-        // Same transaction as the insert that conflicted: the row cannot vanish in between.
-        findByKey.setString(1, idempotencyKey)
-        return findByKey.executeQuery().use { rs -> check(rs.next()) { "idempotency key conflict without a row" }; rs.getLong(1) } to false
+        return insert.executeQuery().use { rs -> check(rs.next()) { "insert returned no id" }; rs.getLong(1) }
+    }
+
+    /** The task holding [key]: id, state and last change, or null. */
+    fun keyHolder(key: String): KeyHolder? {
+        findByKey.setString(1, key)
+        return findByKey.executeQuery().use { rs ->
+            if (rs.next()) KeyHolder(rs.getLong(1), TaskState.valueOf(rs.getString(2)), rs.getLong(3)) else null
+        }
+    }
+
+    /** Task [id] gives up its idempotency key. */
+    fun clearKey(id: Long) {
+        clearKey.setLong(1, id)
+        clearKey.executeUpdate()
     }
 
     fun log(taskId: Long, type: String, at: Long, from: TaskState?, to: TaskState, workerId: String?, attempt: Int, error: String?) {
@@ -155,6 +168,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
                 expiresAt = rs.getLong(4).takeUnless { rs.wasNull() },
                 attempts = rs.getInt(5),
                 maxAttempts = rs.getInt(6),
+                token = rs.getLong(7),
             )
         }
     }
@@ -186,33 +200,26 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         return touchWorker.executeQuery().use { rs -> if (rs.next()) rs.getLong(1) else null }
     }
 
-    fun extendLeases(workerId: String, now: Long, expiresAt: Long): Set<TaskId> {
-        extendLeases.setLong(1, expiresAt)
-        extendLeases.setLong(2, now)
-        extendLeases.setString(3, workerId)
-        extendLeases.setLong(4, now)
-        return extendLeases.executeQuery().use { rs -> buildSet { while (rs.next()) add(TaskId(rs.getLong(1))) } }
-    }
-
-    fun renew(id: Long, workerId: String?, now: Long, expiresAt: Long): Boolean {
-        renew.setLong(1, expiresAt)
-        renew.setLong(2, now)
-        renew.setLong(3, id)
-        renew.setLong(4, now)
-        renew.setNullableString(5, workerId)
-        return renew.executeUpdate() == 1
+    /** Extends [lease] to at least [expiresAt] if it is still valid at [now]; false if it is not. */
+    fun extendLease(lease: TaskLease, now: Long, expiresAt: Long): Boolean {
+        extendLease.setLong(1, expiresAt)
+        extendLease.setLong(2, now)
+        extendLease.setLong(3, lease.taskId.value)
+        extendLease.setString(4, lease.workerId)
+        extendLease.setLong(5, lease.token)
+        return extendLease.executeUpdate() == 1
     }
 
     /** Leased tasks whose lease expired by [now] or whose worker last heartbeated before [staleBefore]. */
     fun expired(now: Long, staleBefore: Long): List<LeaseRow> {
         expired.setLong(1, now)
         expired.setLong(2, staleBefore)
-        return expired.executeQuery().use { rs ->
-            buildList {
-                while (rs.next()) {
-                    add(LeaseRow(rs.getLong(1), rs.getString(2), TaskState.LEASED, rs.getString(3), rs.getLong(4), rs.getInt(5), rs.getInt(6)))
-                }
-            }
+        return expired.executeQuery().use(::leaseRows)
+    }
+
+    private fun leaseRows(rs: ResultSet): List<LeaseRow> = buildList {
+        while (rs.next()) {
+            add(LeaseRow(rs.getLong(1), rs.getString(2), TaskState.LEASED, rs.getString(3), rs.getLong(4), rs.getInt(5), rs.getInt(6), rs.getLong(7)))
         }
     }
 
@@ -221,10 +228,10 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         return deleteStaleWorkers.executeUpdate()
     }
 
-    /** Tasks leased by [workerId]: id, type and attempts. */
-    fun leasedBy(workerId: String): List<Triple<Long, String, Int>> {
+    /** Tasks leased by [workerId]. */
+    fun leasedBy(workerId: String): List<LeaseRow> {
         leasedBy.setString(1, workerId)
-        return leasedBy.executeQuery().use { rs -> buildList { while (rs.next()) add(Triple(rs.getLong(1), rs.getString(2), rs.getInt(3))) } }
+        return leasedBy.executeQuery().use(::leaseRows)
     }
 
     fun deleteWorker(workerId: String): Int {
@@ -249,6 +256,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
 
     override fun close() {
         prepared.forEach { runCatching { it.close() } }
+        schedules.close()
     }
 
     /** The lease-related fields of one task, read inside the writer's transaction. */
@@ -260,14 +268,17 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
         val expiresAt: Long?,
         val attempts: Int,
         val maxAttempts: Int,
+        val token: Long,
     )
+
+    /** The task holding an idempotency key. */
+    class KeyHolder(val id: Long, val state: TaskState, val updatedAt: Long)
 
     companion object {
         private val QUEUED = TaskState.QUEUED
         private val LEASED = TaskState.LEASED
 
-        const val TASK_COLUMNS = "id, type, payload, priority, state, run_after, attempts, max_attempts, idempotency_key, " +
-            "requires, lease_owner, lease_expires_at, last_error, created_at, updated_at"
+        val TASK_COLUMNS: String = columnList(TasksTable)
 
         /**
          * ?1 worker, ?2 lease end, ?3 now, ?4 accepted types (JSON array; unused unless [typed]),
@@ -288,7 +299,8 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
             }
             return """
                 UPDATE tasks
-                SET state = '$LEASED', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1, updated_at = ?3
+                SET state = '$LEASED', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1,
+                    lease_token = lease_token + 1, updated_at = ?3
                 WHERE id IN (
                     SELECT t.id FROM tasks t${if (typed) " INDEXED BY tasks_type_state" else ""}
                     WHERE t.state = '$QUEUED' AND t.run_after <= ?3
@@ -302,23 +314,7 @@ internal class TaskStatements(private val connection: Connection) : AutoCloseabl
             """
         }
 
-        fun ResultSet.toTask(): Task = Task(
-            id = TaskId(getLong("id")),
-            type = getString("type"),
-            payload = getString("payload"),
-            priority = getInt("priority"),
-            state = TaskState.valueOf(getString("state")),
-            attempts = getInt("attempts"),
-            maxAttempts = getInt("max_attempts"),
-            runAfter = Instant.ofEpochMilli(getLong("run_after")),
-            requires = decodeStrings(getString("requires")),
-            idempotencyKey = getString("idempotency_key"),
-            leaseOwner = getString("lease_owner"),
-            leaseExpiresAt = getLong("lease_expires_at").takeUnless { wasNull() }?.let(Instant::ofEpochMilli),
-            lastError = getString("last_error"),
-            createdAt = Instant.ofEpochMilli(getLong("created_at")),
-            updatedAt = Instant.ofEpochMilli(getLong("updated_at")),
-        )
+        fun ResultSet.toTask(): Task = TasksTable.toTask(this)
 
         private fun PreparedStatement.setNullableString(index: Int, value: String?) {
             if (value == null) setNull(index, Types.VARCHAR) else setString(index, value)

@@ -43,6 +43,13 @@ internal fun validatePriority(priority: Int) {
     if (priority !in 0..MAX_PRIORITY) invalid("priority", "must be in 0..$MAX_PRIORITY, was $priority")
 }
 
+internal const val MAX_SCHEDULE_NAME_LENGTH = 200
+
+internal fun validateScheduleName(name: String) {
+    if (name.isBlank()) invalid("name", "must not be blank")
+    if (name.length > MAX_SCHEDULE_NAME_LENGTH) invalid("name", "must be at most $MAX_SCHEDULE_NAME_LENGTH characters, was ${name.length}")
+}
+
 internal fun validateMaxAttempts(maxAttempts: Int) {
     if (maxAttempts < 1) invalid("maxAttempts", "must be at least 1, was $maxAttempts")
 }

@@ -23,7 +23,7 @@ import kotlin.time.Duration.Companion.milliseconds
  * The sample ingestion server: Ktor on Netty, bound to loopback, speaking [Wire].
  *
  * It installs [ingestion] and then every module in [modules], so other features (such as
- * inspection endpoints) can be added without touching this class. Events live in [store] and
+ * the `dev.spool.ktor.SpoolInspection` dashboard) can be added without touching this class. Events live in [store] and
  * fault switches in [faults]; both outlive [goOffline], so going offline and back keeps the data.
  *
  * Going offline really closes the listening socket: clients see connection refused, not an HTTP

@@ -38,7 +38,7 @@ import kotlin.time.Duration.Companion.milliseconds
  * 413; then each event is checked against [Faults] and stored in [store] or counted as a
  * duplicate; then [Faults.latency] passes; then the answer is sent. A malformed body gets 400.
  *
- * Other modules (such as inspection endpoints) can be installed beside this one; see
+ * Other modules (such as the `dev.spool.ktor.SpoolInspection` dashboard) can be installed beside this one; see
  * [IngestionServer].
  *
  * @param goOffline called for `POST /api/v1/faults?offlineMs=…`, after the answer is sent; null
