@@ -5,20 +5,18 @@ import dev.spool.flusher.SyncedRowFlusher
 import dev.spool.ktor.InspectionServer
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.QueueConfig
-import dev.spool.samples.client.Acknowledger
-import dev.spool.samples.client.Backoff
-import dev.spool.samples.client.Connectivity
-import dev.spool.samples.client.DeadLetterFile
-import dev.spool.samples.client.HttpIngestionApi
-import dev.spool.samples.client.SyncConfig
-import dev.spool.samples.client.SyncWorker
+import dev.spool.samples.client.OkHttpUploader
 import dev.spool.samples.server.Faults
 import dev.spool.samples.server.IngestionServer
+import dev.spool.sync.Connectivity
+import dev.spool.sync.DeadLetterFile
+import dev.spool.sync.OfflineSync
+import dev.spool.sync.SyncConfig
+import dev.spool.tasks.RetryPolicy
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
-import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
@@ -229,39 +227,42 @@ public object Demo {
         val workerScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
         // Acknowledged rows are hidden at once and deleted in batches through the flusher.
         val flusher = SyncedRowFlusher(queue, FlusherConfig(), workerScope)
-        val worker = SyncWorker(
+        // The app's sync is queue-sync's OfflineSync; the sample supplies only the HTTP adapter.
+        val uploader = OkHttpUploader(server.baseUrl)
+        val sync = OfflineSync(
             queue = queue,
-            api = HttpIngestionApi(server.baseUrl),
-            connectivity = connectivity,
+            uploader = uploader,
             deadLetters = deadLetters,
-            acknowledger = Acknowledger.flusher(flusher),
             config = SyncConfig(
                 maxBatchEvents = MAX_BATCH_EVENTS,
                 maxBatchBytes = server.maxBatchBytes,
-                backoff = Backoff(base = 100.milliseconds, max = 1.seconds, random = random),
+                retryPolicy = RetryPolicy(base = 100.milliseconds, factor = 2.0, max = 1.seconds, jitter = 0.5),
+                random = random,
             ),
+            online = connectivity.online,
+            flusher = flusher,
         )
         val started = TimeSource.Monotonic.markNow()
         var phase = "online"
-        val job = worker.start(workerScope)
+        sync.start(workerScope)
         connectivity.setOnline(true)
         val display = launch {
             while (isActive) {
-                val p = worker.progress.value
+                val p = sync.progress.value
                 val pending = queue.sizes.value
                 terminal.status(
                     "      ${Terminal.bar((total - pending).toDouble() / total)} pending ${"%,6d".format(pending)}  " +
                         "uploaded ${"%,6d".format(p.uploaded)}  dup ${p.duplicates}  rejected ${p.rejected}  " +
-                        "retried ${p.transientFailures}  dead ${p.deadLettered}  [$phase]",
+                        "retried ${p.failedRounds}  dead ${p.deadLettered}  [$phase]",
                 )
                 delay(if (terminal.live) 100.milliseconds else 1.seconds)
             }
         }
         val outage = launch {
-            worker.progress.first { it.uploaded >= total / 3 }
+            sync.progress.first { it.uploaded >= total / 3 }
             server.goOffline()
             phase = "server DOWN"
-            terminal.say("      !! server down: its port refuses connections; the worker backs off with jitter")
+            terminal.say("      !! server down: its port refuses connections; the sync backs off with jitter")
             delay(options.outage)
             server.goOnline()
             phase = "online"
@@ -270,26 +271,28 @@ public object Demo {
         val drained = withTimeoutOrNull(options.drainTimeout) { queue.sizes.first { it == 0 } } != null
         outage.cancel()
         display.cancel()
-        terminal.status(statusLine(worker, queue, total))
+        terminal.status(statusLine(sync, queue, total))
         terminal.endStatus()
-        job.cancelAndJoin()
+        sync.close() // finishes the current batch
+        sync.join()
+        uploader.close()
         flusher.close() // deletes whatever is still recorded, before the queue closes
         workerScope.cancel()
         connectivity.setOnline(false)
-        val p = worker.progress.value
+        val p = sync.progress.value
         terminal.say(
             "[5/6] " + (if (drained) "Drained" else "NOT drained") + " in ${started.elapsedNow().inWholeMilliseconds / 1000.0} s: " +
-                "${p.requests} requests, ${p.transientFailures} retried after failures, ${p.duplicates} redeliveries answered " +
+                "${p.requests} requests, ${p.failedRounds} retried after failures, ${p.duplicates} redeliveries answered " +
                 "'duplicate', ${p.deadLettered} dead-lettered to ${deadLetters.path.fileName}",
         )
         drained
     }
 
-    private fun statusLine(worker: SyncWorker, queue: OfflineQueue, total: Int): String {
-        val p = worker.progress.value
+    private fun statusLine(sync: OfflineSync, queue: OfflineQueue, total: Int): String {
+        val p = sync.progress.value
         val pending = queue.sizes.value
         return "      ${Terminal.bar((total - pending).toDouble() / total)} pending ${"%,6d".format(pending)}  " +
-            "uploaded ${"%,6d".format(p.uploaded)}  dup ${p.duplicates}  rejected ${p.rejected}  retried ${p.transientFailures}  dead ${p.deadLettered}"
+            "uploaded ${"%,6d".format(p.uploaded)}  dup ${p.duplicates}  rejected ${p.rejected}  retried ${p.failedRounds}  dead ${p.deadLettered}"
     }
 
     private class Proof(val ok: Boolean, val lines: List<String>)

@@ -1,8 +1,8 @@
 package dev.spool.samples
 
-import dev.spool.samples.client.BatchPlanner
-import dev.spool.samples.client.HttpIngestionApi
-import dev.spool.samples.client.UploadResult
+import dev.spool.queue.SyncStatus
+import dev.spool.samples.client.OkHttpUploader
+import dev.spool.sync.UploadOutcome
 import dev.spool.samples.server.IngestionServer
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
@@ -13,6 +13,8 @@ import io.ktor.server.application.install
 import io.ktor.server.response.respondText
 import io.ktor.server.routing.get
 import io.ktor.server.routing.routing
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
 import java.net.ConnectException
 import java.net.URI
 import java.net.http.HttpClient
@@ -28,15 +30,18 @@ private fun get(base: URI, path: String): HttpResponse<String> =
 private fun post(base: URI, path: String): HttpResponse<String> =
     http.send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString())
 
+private fun UploadOutcome.statuses(): Map<String, SyncStatus> =
+    shouldBeInstanceOf<UploadOutcome.Results>().results.associate { it.eventId to it.status }
+
+private fun UploadOutcome.failure(): String = shouldBeInstanceOf<UploadOutcome.Failed>().reason
+
 class IngestionServerSpec : FunSpec({
     test("each event is answered success once and duplicate after that, and stored once") {
         IngestionServer().start().use { server ->
-            val api = HttpIngestionApi(server.baseUrl)
-            val batch = BatchPlanner().plan((1..5).map { queued(it) })!!
-            val first = api.upload(batch).shouldBeInstanceOf<UploadResult.Answered>()
-            first.verdicts.values.toSet() shouldBe setOf(Wire.Status.SUCCESS)
-            val again = api.upload(batch).shouldBeInstanceOf<UploadResult.Answered>()
-            again.verdicts shouldBe (1..5).associate { "e$it" to Wire.Status.DUPLICATE }
+            val api = OkHttpUploader(server.baseUrl)
+            val batch = (1..5).map { queued(it) }
+            api.upload(batch).statuses() shouldBe (1..5).associate { "e$it" to SyncStatus.SUCCESS }
+            api.upload(batch).statuses() shouldBe (1..5).associate { "e$it" to SyncStatus.DUPLICATE }
             server.store.counters().let { it.count to it.duplicates } shouldBe (5 to 5)
             get(server.baseUrl, Wire.COUNT_PATH).body() shouldContain "\"count\":5"
         }
@@ -44,30 +49,30 @@ class IngestionServerSpec : FunSpec({
 
     test("a batch larger than the byte limit once decompressed gets 413 and stores nothing") {
         IngestionServer(maxBatchBytes = 2_000).start().use { server ->
-            val batch = BatchPlanner(maxBytes = 100_000).plan((1..40).map { queued(it, payloadChars = 100) })!!
-            (batch.gzipped().size < 2_000) shouldBe true // only the decompressed size is over the limit
-            HttpIngestionApi(server.baseUrl).upload(batch) shouldBe UploadResult.TooLarge
+            // 40 events of 100 repeated characters: far over 2,000 bytes as JSON, far under it gzipped.
+            val batch = (1..40).map { queued(it, payloadChars = 100) }
+            OkHttpUploader(server.baseUrl).upload(batch) shouldBe UploadOutcome.TooLarge
             server.store.count() shouldBe 0
         }
     }
 
     test("fault switches set by query fail the next requests, reject a type and add errors") {
         IngestionServer().start().use { server ->
-            val api = HttpIngestionApi(server.baseUrl)
-            val batch = BatchPlanner().plan((1..3).map { queued(it) })!!
+            val api = OkHttpUploader(server.baseUrl)
+            val batch = (1..3).map { queued(it) }
             post(server.baseUrl, "${Wire.FAULTS_PATH}?failStatus=500&failCount=2").statusCode() shouldBe 200
-            api.upload(batch) shouldBe UploadResult.Transient("HTTP 500")
-            api.upload(batch) shouldBe UploadResult.Transient("HTTP 500")
+            api.upload(batch).failure() shouldBe "HTTP 500"
+            api.upload(batch).failure() shouldBe "HTTP 500"
             post(server.baseUrl, "${Wire.FAULTS_PATH}?failStatus=401&failCount=1").statusCode() shouldBe 200
-            api.upload(batch) shouldBe UploadResult.Transient("HTTP 401")
+            api.upload(batch).failure() shouldBe "HTTP 401"
             server.store.count() shouldBe 0
 
             post(server.baseUrl, "${Wire.FAULTS_PATH}?rejectType=tap").statusCode() shouldBe 200
-            api.upload(batch).shouldBeInstanceOf<UploadResult.Answered>().verdicts.values.toSet() shouldBe setOf(Wire.Status.ERROR)
+            api.upload(batch).statuses().values.toSet() shouldBe setOf(SyncStatus.REJECTED)
             post(server.baseUrl, "${Wire.FAULTS_PATH}?rejectType=&errorRate=1.0").statusCode() shouldBe 200
-            api.upload(batch).shouldBeInstanceOf<UploadResult.Answered>().verdicts.values.toSet() shouldBe setOf(Wire.Status.ERROR)
+            api.upload(batch).statuses().values.toSet() shouldBe setOf(SyncStatus.REJECTED)
             post(server.baseUrl, "${Wire.FAULTS_PATH}?errorRate=0").statusCode() shouldBe 200
-            api.upload(batch).shouldBeInstanceOf<UploadResult.Answered>().verdicts.values.toSet() shouldBe setOf(Wire.Status.SUCCESS)
+            api.upload(batch).statuses().values.toSet() shouldBe setOf(SyncStatus.SUCCESS)
 
             post(server.baseUrl, "${Wire.FAULTS_PATH}?errorRate=2").statusCode() shouldBe 400
             get(server.baseUrl, Wire.FAULTS_PATH).body() shouldContain "\"errorRate\":0.0"
@@ -76,13 +81,13 @@ class IngestionServerSpec : FunSpec({
 
     test("offline refuses connections, and online serves the same port with the same events") {
         IngestionServer().start().use { server ->
-            val api = HttpIngestionApi(server.baseUrl)
-            api.upload(BatchPlanner().plan(listOf(queued(1)))!!).shouldBeInstanceOf<UploadResult.Answered>()
+            val api = OkHttpUploader(server.baseUrl)
+            api.upload(listOf(queued(1))).statuses() shouldBe mapOf("e1" to SyncStatus.SUCCESS)
             val port = server.port
             server.goOffline()
             server.isOnline shouldBe false
             shouldThrow<ConnectException> { get(server.baseUrl, Wire.COUNT_PATH) }
-            api.upload(BatchPlanner().plan(listOf(queued(2)))!!).shouldBeInstanceOf<UploadResult.Transient>()
+            api.upload(listOf(queued(2))).failure() shouldContain "I/O error"
             server.goOnline()
             server.port shouldBe port
             get(server.baseUrl, Wire.COUNT_PATH).body() shouldContain "\"count\":1"
@@ -145,15 +150,13 @@ class IngestionServerSpec : FunSpec({
     test("going offline during the latency loses the answer but keeps the stored events") {
         IngestionServer().start().use { server ->
             server.faults.latency = 5.seconds
-            val api = HttpIngestionApi(server.baseUrl)
-            var result: UploadResult? = null
-            val upload = Thread { result = kotlinx.coroutines.runBlocking { api.upload(BatchPlanner().plan(listOf(queued(1)))!!) } }
-            upload.start()
+            val api = OkHttpUploader(server.baseUrl)
+            // On another thread; its outcome or exception comes back through await().
+            val upload = async(Dispatchers.IO) { api.upload(listOf(queued(1))) }
             val deadline = System.nanoTime() + 5_000_000_000L
             while (server.store.count() == 0 && System.nanoTime() < deadline) Thread.sleep(5)
             server.goOffline()
-            upload.join()
-            result.shouldBeInstanceOf<UploadResult.Transient>()
+            upload.await().failure() shouldContain "I/O error"
             server.store.ids() shouldBe listOf("e1")
         }
     }

@@ -4,16 +4,15 @@ import dev.spool.flusher.FlusherConfig
 import dev.spool.flusher.SyncedRowFlusher
 import dev.spool.queue.EnqueueOutcome
 import dev.spool.queue.OfflineQueue
-import dev.spool.samples.client.Acknowledger
-import dev.spool.samples.client.Backoff
-import dev.spool.samples.client.Connectivity
-import dev.spool.samples.client.DeadLetterFile
 import dev.spool.samples.client.EventEmitter
-import dev.spool.samples.client.HttpIngestionApi
-import dev.spool.samples.client.SyncConfig
-import dev.spool.samples.client.SyncWorker
+import dev.spool.samples.client.OkHttpUploader
 import dev.spool.samples.server.Faults
 import dev.spool.samples.server.IngestionServer
+import dev.spool.sync.Connectivity
+import dev.spool.sync.DeadLetterFile
+import dev.spool.sync.OfflineSync
+import dev.spool.sync.SyncConfig
+import dev.spool.tasks.RetryPolicy
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldContainAll
@@ -51,7 +50,7 @@ private fun deadLetterLines(path: Path): List<JsonObject> =
 
 class SyncEndToEndSpec : FunSpec({
     for (withFlusher in listOf(true, false)) {
-        val name = if (withFlusher) "acknowledged through SyncedRowFlusher" else "acknowledged straight to the queue"
+        val name = if (withFlusher) "acknowledged through the app's SyncedRowFlusher" else "acknowledged through OfflineSync's own flusher"
         test("through errors, a 500 burst, a 401, an oversized event and an outage mid-batch, every event is stored once or dead-lettered ($name)") {
             val dir = tempDir()
             val maxRejections = 3
@@ -91,24 +90,25 @@ class SyncEndToEndSpec : FunSpec({
                     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
                     // Small, frequent flushes: every peek races a committing delete.
                     val flusher = if (withFlusher) SyncedRowFlusher(queue, FlusherConfig(maxBatch = 50, maxDelay = 1.milliseconds), scope) else null
-                    val worker = SyncWorker(
+                    val uploader = OkHttpUploader(server.baseUrl, timeout = 5.seconds)
+                    val sync = OfflineSync(
                         queue = queue,
-                        api = HttpIngestionApi(server.baseUrl, timeout = 5.seconds),
-                        connectivity = connectivity,
+                        uploader = uploader,
                         deadLetters = deadLetters,
-                        acknowledger = flusher?.let { Acknowledger.flusher(it) } ?: Acknowledger.direct(queue),
                         config = SyncConfig(
                             // Above the server's limit, so the server's 413 is what stops the oversized event.
                             maxBatchBytes = 256 * 1024,
                             maxRejections = maxRejections,
-                            backoff = Backoff(base = 5.milliseconds, max = 50.milliseconds, random = Random(9)),
-                            idlePoll = 20.milliseconds,
+                            retryPolicy = RetryPolicy(base = 5.milliseconds, factor = 2.0, max = 50.milliseconds, jitter = 0.5),
+                            random = Random(9),
                         ),
+                        online = connectivity.online,
+                        flusher = flusher,
                     )
                     try {
-                        worker.start(scope)
+                        sync.start(scope)
                         delay(50)
-                        worker.progress.value.requests shouldBe 0 // offline: nothing is sent
+                        sync.progress.value.requests shouldBe 0 // offline: nothing is sent
                         connectivity.setOnline(true)
 
                         eventually("the 500 burst") { server.faults.pendingFailures == 0 }
@@ -116,19 +116,22 @@ class SyncEndToEndSpec : FunSpec({
                         eventually("the 401") { server.faults.pendingFailures == 0 }
 
                         // Outage mid-batch: a batch is stored, its answer held back, and the server goes away.
-                        eventually("a third uploaded") { worker.progress.value.uploaded >= 1_000 }
+                        eventually("a third uploaded") { sync.progress.value.uploaded >= 1_000 }
                         server.faults.latency = 10.seconds
                         val before = server.store.counters().received
                         eventually("a batch stored but not answered") { server.store.counters().received > before }
                         server.goOffline()
                         server.faults.latency = 0.milliseconds
-                        eventually("the worker to see the outage") { worker.progress.value.lastError?.startsWith("I/O") == true }
+                        eventually("the sync to see the outage") { sync.progress.value.lastError?.startsWith("I/O") == true }
                         server.goOnline()
 
                         withTimeoutOrNull(30.seconds) { queue.sizes.first { it == 0 } }.shouldNotBeNull()
                     } finally {
+                        sync.close()
+                        sync.join()
                         scope.cancel()
                         flusher?.close()
+                        uploader.close()
                     }
 
                     // Exactly once after dedupe, apart from the dead-lettered events.
@@ -149,7 +152,7 @@ class SyncEndToEndSpec : FunSpec({
                         val id = (line["event_id"] as JsonPrimitive).content
                         val reason = (line["reason"] as JsonPrimitive).content
                         if (id == "oversized") {
-                            reason.startsWith("larger than the server's limit") shouldBe true
+                            reason.startsWith("too large for the server") shouldBe true
                         } else {
                             (line["retry_count"] as JsonPrimitive).int shouldBe maxRejections
                             reason.startsWith("rejected ${maxRejections + 1} times") shouldBe true
@@ -162,8 +165,8 @@ class SyncEndToEndSpec : FunSpec({
 
                     // The faults really happened: retries after 500, 401 and the outage, and the
                     // batch whose answer was lost was sent again and answered duplicate.
-                    val progress = worker.progress.value
-                    progress.transientFailures shouldBeGreaterThanOrEqual 5
+                    val progress = sync.progress.value
+                    progress.failedRounds shouldBeGreaterThanOrEqual 5
                     progress.duplicates shouldBeGreaterThanOrEqual 1
                     // ...and only that batch: an acknowledged event is never handed out again.
                     progress.duplicates shouldBeLessThanOrEqual 100
