@@ -18,7 +18,7 @@ import java.sql.Connection
  *
  * The count follows the file, not just this queue's writes: [begin] recounts when
  * `PRAGMA data_version` of the writer connection moved (another connection committed), and
- * [refresh] does the same between transactions, for readers that saw the file change. Every
+ * `refresh` does the same between transactions, for readers that saw the file change. Every
  * recount reads the version and the count in one read transaction, so a commit by another
  * process cannot fall between them unnoticed.
  */
