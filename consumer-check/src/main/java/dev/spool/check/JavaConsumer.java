@@ -48,7 +48,7 @@ final class JavaConsumer {
       long id = tasks.enqueue("render", "{\"page\":1}");
       List<Task> claimed = tasks.claim("java-worker", Set.of(), 1, Duration.ofSeconds(30));
       ConsumerCheck.require(claimed.size() == 1 && claimed.get(0).getIdValue() == id, "Java: the task is claimed");
-      AckResult done = tasks.complete(id, "java-worker");
+      AckResult done = tasks.complete(claimed.get(0).getLease());
       ConsumerCheck.require(done == AckResult.COMPLETED, "Java: the task completes, got " + done);
     }
   }

@@ -42,6 +42,7 @@ fun runKotlinConsumer(dir: Path): Unit = runBlocking {
         val id = tasks.enqueue("download", """{"url":"https://example.com/a"}""", priority = 10)
         val claimed = tasks.claim("kt-worker", leaseTtl = 30.seconds)
         ConsumerCheck.require(claimed.singleOrNull()?.id == id, "Kotlin: the task is claimed")
-        ConsumerCheck.require(tasks.complete(id, "kt-worker") == AckResult.COMPLETED, "Kotlin: the task completes")
+        val lease = claimed.single().lease ?: error("Kotlin: a claimed task carries its lease")
+        ConsumerCheck.require(tasks.complete(lease) == AckResult.COMPLETED, "Kotlin: the task completes")
     }
 }
