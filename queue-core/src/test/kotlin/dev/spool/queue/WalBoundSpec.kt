@@ -1,5 +1,6 @@
 package dev.spool.queue
 
+import dev.spool.engine.EngineListener
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.longs.shouldBeLessThan
@@ -18,6 +19,9 @@ import java.util.concurrent.atomic.AtomicLong
  * overlap without pause (the case where SQLite's own PASSIVE auto-checkpoint lets the WAL grow
  * forever).
  *
+ * The control test shows the same policy-less queue growing its WAL past the bound when readers
+ * overlap at every commit.
+ *
  * Volume: `-Dspool.soak.bytes` (default 64 MiB, about two seconds). The issue's full soak is
  * `-Dspool.soak.bytes=1073741824` (1 GiB); large payloads (256 KiB) make either size quick.
  */
@@ -31,7 +35,7 @@ class WalBoundSpec : FunSpec({
         val path = tempDb()
         val config = QueueConfig(walSizeLimitBytes = limit, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
         OfflineQueue.open(path, config).use { q ->
-            val result = load(q, path, payloadChars, totalBytes = soakBytes, stopAboveWal = Long.MAX_VALUE)
+            val result = load(q, path, payloadChars, totalBytes = soakBytes)
             result.written shouldBeGreaterThan soakBytes - 1
             // A group of writes (maxBatch payloads) lands before the writer checkpoints; a rare
             // checkpoint that readers hold back is retried after limit / 8 more bytes and another
@@ -42,12 +46,29 @@ class WalBoundSpec : FunSpec({
         path.parent.toFile().deleteRecursively()
     }
 
-    test("without the policy the same load grows the WAL past the bound (the soak above can fail)") {
+    test("without the policy the WAL grows past the bound while readers overlap at every commit") {
+        // The control for the soak above, made deterministic: the readers are pinned to the
+        // writer's commits instead of a free-running relay, so the growth below depends on no
+        // thread's timing (see CommitPinnedReaders).
         val path = tempDb()
         val config = QueueConfig(walSizeLimitBytes = 0, maxBatchSize = maxBatch, maxQueueSize = 32, maxPayloadBytes = 2 shl 20)
         OfflineQueue.open(path, config).use { q ->
-            val result = load(q, path, payloadChars, totalBytes = 48L shl 20, stopAboveWal = 3 * limit)
-            result.maxWal shouldBeGreaterThan 3 * limit // well past the bound asserted above
+            val readers = CommitPinnedReaders(path)
+            real(q).listeners.add(readers)
+            val payload = """{"blob":"${"x".repeat(payloadChars)}"}"""
+            var written = 0L
+            var wal = 0L
+            var i = 0
+            while (wal <= 3 * limit && written < 48L shl 20) {
+                q.queueEvent(QueueEvent("big-${i++}", "blob", payload))
+                written += payload.length
+                wal = java.io.File("$path-wal").length()
+            }
+            real(q).listeners.remove(readers)
+            readers.close()
+            readers.failure?.let { throw it }
+            wal shouldBeGreaterThan 3 * limit // well past the bound asserted above
+            q.size() shouldBe q.sizeFromDisk()
         }
         path.parent.toFile().deleteRecursively()
     }
@@ -56,11 +77,44 @@ class WalBoundSpec : FunSpec({
 private class Load(val written: Long, val maxWal: Long)
 
 /**
- * Two writers enqueue big events until [totalBytes] were written (or the WAL passed
- * [stopAboveWal]), sampling the WAL's size after every enqueue, while a relay of two readers
+ * Two readers pinned to the writer's commits. After every committed group (on the writer thread,
+ * through the engine's listener) the idle reader begins a snapshot, and only then does the other
+ * end its own. So when a commit lands, the reader begun after the previous commit is still
+ * open, and it began while the reader before it still pinned that commit's frames: no checkpoint
+ * could have backfilled them, so its read mark lies inside the WAL and no writer can restart the
+ * WAL. Without the bound's TRUNCATE checkpoint the WAL can only grow, whatever the scheduling.
+ * Failures on the writer thread (where the engine swallows them) are kept in [failure].
+ */
+private class CommitPinnedReaders(path: Path) : EngineListener, AutoCloseable {
+    private val connections = List(2) { rawConnection(path).apply { autoCommit = false } }
+    private var open = -1
+
+    @Volatile var failure: Throwable? = null
+
+    override fun groupCommitted(commands: Int, transactionNanos: Long) {
+        try {
+            val next = if (open == 0) 1 else 0
+            connections[next].scalar("SELECT count(*) FROM queue") // begins its snapshot
+            if (open >= 0) connections[open].rollback()
+            open = next
+        } catch (e: Throwable) {
+            if (failure == null) failure = e
+        }
+    }
+
+    override fun close() {
+        for (connection in connections) {
+            connection.rollback()
+            connection.close()
+        }
+    }
+}
+
+/**
+ * Two writers enqueue big events until [totalBytes] were written, sampling the WAL's size after every enqueue, while a relay of two readers
  * keeps a read transaction open at nearly every instant.
  */
-private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBytes: Long, stopAboveWal: Long): Load {
+private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBytes: Long): Load {
     val payload = """{"blob":"${"x".repeat(payloadChars)}"}"""
     val written = AtomicLong()
     val maxWal = AtomicLong()
@@ -71,7 +125,7 @@ private suspend fun load(q: OfflineQueue, path: Path, payloadChars: Int, totalBy
         coroutineScope {
             repeat(2) {
                 launch(Dispatchers.Default) {
-                    while (written.get() < totalBytes && maxWal.get() <= stopAboveWal) {
+                    while (written.get() < totalBytes) {
                         q.queueEvent(QueueEvent("big-${ids.incrementAndGet()}", "blob", payload))
                         written.addAndGet(payload.length.toLong())
                         maxWal.accumulateAndGet(java.io.File("$path-wal").length(), ::maxOf)
