@@ -141,6 +141,18 @@ internal class SqliteDatabase<S : AutoCloseable> private constructor(
         connection.longPragma("data_version")
     }
 
+    /**
+     * [externalDataVersion] if its connection is open (somebody asked for fresh counts), else
+     * null: lets the writer record the version its own commit produced without opening a
+     * connection for queues nobody watches. Any thread.
+     *
+     * @throws java.sql.SQLException if SQLite fails.
+     */
+    fun externalDataVersionIfOpen(): Long? = synchronized(versionLock) {
+        if (closed.get()) return null
+        versionConnection?.longPragma("data_version")
+    }
+
     /** Releases everything, in reverse order of [open]; see the class documentation. */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return

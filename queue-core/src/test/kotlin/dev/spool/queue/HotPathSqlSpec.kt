@@ -110,6 +110,30 @@ class HotPathSqlSpec : FunSpec({
         }
     }
 
+    test("size() after this queue's own writes sends the writer nothing; another connection's commit sends one recount") {
+        val db = tempDb()
+        RealOfflineQueue.open(db, QueueConfig()).use { q ->
+            q.size() shouldBe 0 // the first look opens the watch connection and may recount once
+            val first = q.refreshesSent.get()
+            repeat(20) {
+                q.queueEvent(event(it))
+                q.size() shouldBe it + 1
+            }
+            q.refreshesSent.get() shouldBe first
+            withJdbc(db) { c ->
+                c.createStatement().use {
+                    it.execute("INSERT INTO queue (event_id, event_type, payload, timestamp) VALUES ('other', 't', '{}', 1)")
+                }
+            }
+            q.size() shouldBe 21
+            q.size() shouldBe 21
+            q.refreshesSent.get() shouldBe first + 1
+            q.queueEvent(event(99))
+            q.size() shouldBe 22
+            q.refreshesSent.get() shouldBe first + 1
+        }
+    }
+
     test("writes waiting together share one transaction per batch") {
         val (q, sql) = openRecorded(QueueConfig(maxBatchSize = 512))
         q.use {

@@ -42,6 +42,15 @@ internal class QueueWriter(
         private set
 
     /**
+     * The owner's external `data_version` (see [SqliteDatabase.externalDataVersion]) as it stood
+     * right after this writer's last commit, recorded only when no other connection had committed
+     * since this writer last counted. A reader that sees this version knows the file changed only
+     * by this queue's own writes, which the cached count already holds, and sends no refresh.
+     */
+    @Volatile var ownVersion = Long.MIN_VALUE
+        private set
+
+    /**
      * Acknowledgements deleted by the open transaction to make room (writer). They belong to the
      * transaction, not to the command that needed the room: they are forgotten from the ledger
      * when it commits, even if that command then refused itself.
@@ -96,6 +105,23 @@ internal class QueueWriter(
         sizes.value = txCount
         ledgerAppliedInTx?.let(ledger::forget)
         ledgerAppliedInTx = null
+        recordOwnVersion()
+    }
+
+    /**
+     * After a commit: reads the watch version first, then this writer's own `data_version`
+     * (which only other connections move). If the latter has not moved since [begin], every
+     * change the watch saw up to its read was ours. A commit by another connection after the
+     * watch read moves the watch again, so it is never mistaken for ours. Costs two pragmas per
+     * group, and nothing while nobody watches the count (the watch connection is not open).
+     */
+    private fun recordOwnVersion() {
+        try {
+            val watched = database.externalDataVersionIfOpen() ?: return
+            if (statements.dataVersion() == dataVersion) ownVersion = watched
+        } catch (_: java.sql.SQLException) {
+            // No record: the next size() refreshes, which is only slower.
+        }
     }
 
     override fun rolledBack() {

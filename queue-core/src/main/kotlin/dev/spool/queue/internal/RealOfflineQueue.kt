@@ -48,8 +48,9 @@ import kotlin.time.Duration.Companion.milliseconds
  * acknowledgement ledger in [DeferredLedger].
  *
  * Counts follow other connections too: [size] checks the file's `data_version` on a connection
- * of its own (cheap when nothing changed) and, when the file changed, asks the writer to recount
- * if the change was not its own; [sizes] does the same every [SIZE_POLL_INTERVAL] while it has
+ * of its own (cheap when nothing changed) and, when the file changed by another connection's
+ * commit, asks the writer to recount (the writer records the version its own commits produced,
+ * so this queue's own writes cost readers nothing); [sizes] does the same every [SIZE_POLL_INTERVAL] while it has
  * subscribers.
  */
 internal class RealOfflineQueue private constructor(
@@ -106,9 +107,18 @@ internal class RealOfflineQueue private constructor(
             }
         }
         if (version == seenVersion) return
+        if (version == state.ownVersion) {
+            // Changed only by this queue's own commits: the cached count already holds them.
+            seenVersion = version
+            return
+        }
+        refreshesSent.incrementAndGet()
         engine.submit(state.Refresh())
         seenVersion = version
     }
+
+    /** Refresh commands sent to the writer (a test seam: this queue's own writes send none). */
+    internal val refreshesSent = java.util.concurrent.atomic.AtomicLong()
 
     // ---- Writes ----
 

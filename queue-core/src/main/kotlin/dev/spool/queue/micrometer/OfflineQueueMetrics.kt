@@ -12,6 +12,12 @@ import io.micrometer.core.instrument.Tags
 import io.micrometer.core.instrument.Timer
 import io.micrometer.core.instrument.binder.MeterBinder
 import java.util.concurrent.CopyOnWriteArrayList
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancelChildren
+import kotlinx.coroutines.launch
 import java.util.concurrent.TimeUnit
 
 /**
@@ -20,7 +26,7 @@ import java.util.concurrent.TimeUnit
  *
  * | meter                           | type                | what                                                  |
  * |---------------------------------|---------------------|-------------------------------------------------------|
- * | `spool.queue.depth`             | gauge               | rows in the queue (the cached count, no query)       |
+ * | `spool.queue.depth`             | gauge               | rows in the queue (the cached count, no query; follows other processes within 250 ms while bound) |
  * | `spool.queue.deferred.pending`  | gauge               | acknowledgements recorded in `deferredSync`, not flushed |
  * | `spool.queue.wal.size`          | gauge, bytes        | the WAL file's size (one `stat` per scrape)           |
  * | `spool.queue.enqueue`           | timer               | queueEvent/append latency, caller's view, to commit   |
@@ -39,7 +45,8 @@ import java.util.concurrent.TimeUnit
  * or the caller's thread (enqueues).
  *
  * **Threading.** [bindTo] and [close] may be called from any thread. Binding to several
- * registries is allowed. [close] stops recording the timers and the summary; the gauges stay
+ * registries is allowed. [close] stops recording the timers and the summary and stops following
+ * other processes' commits; the gauges stay
  * registered (remove them from the registry if needed) and keep reporting the last values.
  *
  * @throws IllegalArgumentException from the constructor if [queue] was not opened by
@@ -52,6 +59,13 @@ public class OfflineQueueMetrics @JvmOverloads constructor(
     private val real = queue as? RealOfflineQueue
         ?: throw IllegalArgumentException("queue must be opened by OfflineQueue.open, was ${queue::class.java.name}")
     private val attached = CopyOnWriteArrayList<EngineListener>()
+
+    /**
+     * Collects [OfflineQueue.sizes] while bound: a collector is what makes the queue poll the
+     * file for other processes' commits, so the depth gauge follows them too. Unconfined, so it
+     * owns no thread; the collector itself does nothing.
+     */
+    private val follower = CoroutineScope(SupervisorJob() + Dispatchers.Unconfined)
 
     /**
      * Registers the meters in the table above in [registry] and starts recording the timers and
@@ -97,11 +111,13 @@ public class OfflineQueueMetrics @JvmOverloads constructor(
         }
         attached += listener
         real.listeners.add(listener)
+        follower.launch { queue.sizes.collect { } }
     }
 
     /** Stops recording into every registry this binder was bound to. Closing twice is harmless. */
     override fun close() {
         for (listener in attached) real.listeners.remove(listener)
         attached.clear()
+        follower.coroutineContext[Job]?.cancelChildren()
     }
 }

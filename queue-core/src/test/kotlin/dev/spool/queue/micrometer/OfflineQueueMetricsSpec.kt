@@ -15,6 +15,11 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.withTimeout
+import dev.spool.queue.withJdbc
+import dev.spool.queue.tempDb
+import kotlin.time.Duration.Companion.seconds
 
 class OfflineQueueMetricsSpec : FunSpec({
     test("meters report depth, pending acknowledgements, WAL size, enqueue latency, batch size and transaction time, tagged with the queue name") {
@@ -43,6 +48,27 @@ class OfflineQueueMetricsSpec : FunSpec({
 
                 Maintenance.of(q).checkpoint(CheckpointMode.TRUNCATE)
                 search("spool.queue.wal.size").gauge()!!.value() shouldBe 0.0
+            }
+        }
+    }
+
+    test("while bound, the depth gauge follows another connection's commits without this queue writing") {
+        val db = tempDb()
+        withQueue(path = db) { q ->
+            q.queueEvent(event(1))
+            val registry = SimpleMeterRegistry()
+            OfflineQueueMetrics(q).use { metrics ->
+                metrics.bindTo(registry)
+                val depth = registry.find("spool.queue.depth").gauge()!!
+                depth.value() shouldBe 1.0
+                withJdbc(db) { c ->
+                    c.createStatement().use {
+                        it.execute("INSERT INTO queue (event_id, event_type, payload, timestamp) VALUES ('other', 't', '{}', 1)")
+                    }
+                }
+                // The binder's collector makes the queue poll the file; no write or size() call here.
+                withTimeout(60.seconds) { q.sizes.first { it == 2 } }
+                depth.value() shouldBe 2.0
             }
         }
     }
