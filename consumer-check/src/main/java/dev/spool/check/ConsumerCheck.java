@@ -117,6 +117,7 @@ public final class ConsumerCheck {
     System.out.println("SQLite bundled by sqlite-jdbc: " + sqlite);
     expect(atLeast(sqlite, 3, 38), "SQLite is 3.38 or newer (README's minimum), got " + sqlite);
 
+    deleteRecursively(work); // each run starts from empty queues, even after an aborted one
     runConsumer("Java", () -> JavaConsumer.run(Files.createDirectories(work.resolve("java")), pgUrl));
     runConsumer("Kotlin",
         () -> KotlinConsumerKt.runKotlinConsumer(Files.createDirectories(work.resolve("kotlin")), pgUrl));
@@ -128,6 +129,16 @@ public final class ConsumerCheck {
     }
     System.out.println("Consumer check passed: " + moduleNames + " on Java " + Runtime.version()
         + ", Kotlin stdlib " + stdlib);
+    System.exit(0); // a thread a library left behind must not keep the check running
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (!Files.exists(dir)) return;
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.delete(p);
+      }
+    }
   }
 
   /** Records a failure of the published artifacts unless {@code condition} holds, and goes on. */
@@ -140,13 +151,38 @@ public final class ConsumerCheck {
     if (!condition) throw new AssertionError("expected: " + what);
   }
 
-  private static void runConsumer(String what, ThrowingRunnable run) {
-    try {
-      run.run();
+  /** How long one consumer may take before the check gives up on it, with every thread's stack. */
+  private static final long CONSUMER_TIMEOUT_MILLIS = 5 * 60_000;
+
+  /**
+   * Runs one consumer on a thread of its own and records its failure; one that hangs is reported
+   * with every thread's stack after {@link #CONSUMER_TIMEOUT_MILLIS}, so CI fails instead of
+   * waiting forever.
+   */
+  private static void runConsumer(String what, ThrowingRunnable run) throws InterruptedException {
+    Throwable[] failure = new Throwable[1];
+    Thread thread = new Thread(() -> {
+      try {
+        run.run();
+      } catch (Throwable t) {
+        failure[0] = t;
+      }
+    }, what + "-consumer");
+    thread.setDaemon(true);
+    thread.start();
+    thread.join(CONSUMER_TIMEOUT_MILLIS);
+    if (thread.isAlive()) {
+      System.err.println(what + " consumer did not finish within " + CONSUMER_TIMEOUT_MILLIS / 1000 + " s; threads:");
+      Thread.getAllStackTraces().forEach((t, stack) -> {
+        System.err.println("\"" + t.getName() + "\" " + t.getState());
+        for (StackTraceElement e : stack) System.err.println("    at " + e);
+      });
+      failures.add(what + " consumer: did not finish within " + CONSUMER_TIMEOUT_MILLIS / 1000 + " s (stacks above)");
+    } else if (failure[0] != null) {
+      failure[0].printStackTrace();
+      failures.add(what + " consumer: " + failure[0]);
+    } else {
       System.out.println(what + " consumer ran");
-    } catch (Throwable t) {
-      t.printStackTrace();
-      failures.add(what + " consumer: " + t);
     }
   }
 

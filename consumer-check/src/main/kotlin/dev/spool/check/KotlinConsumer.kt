@@ -25,20 +25,31 @@ import io.ktor.server.netty.Netty
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 import org.postgresql.ds.PGSimpleDataSource
 import java.net.URI
 import java.nio.file.Path
 import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.minutes
 import kotlin.time.Duration.Companion.seconds
 
 /**
  * A Kotlin application's use of Spool: the suspending API, a StateFlow, the flusher and the sync
  * on a scope, the inspection plugin in its own Ktor server, and PostgresTaskQueue.
  */
+/** Runs [block], or fails naming [what] if it takes more than two minutes. */
+private suspend fun <T> step(what: String, block: suspend () -> T): T =
+    try {
+        withTimeout(2.minutes) { block() }
+    } catch (e: TimeoutCancellationException) {
+        throw AssertionError("Kotlin: $what did not finish within 2 minutes", e)
+    }
+
 fun runKotlinConsumer(dir: Path, pgUrl: String): Unit = runBlocking {
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
     OfflineQueue.open(dir.resolve("events.db"), QueueConfig(maxQueueSize = 1_000)).use { queue ->
@@ -47,12 +58,14 @@ fun runKotlinConsumer(dir: Path, pgUrl: String): Unit = runBlocking {
         queue.queueEvent(QueueEvent("kt-2", "screen", """{"s":"home"}""", coalesceKey = "screen"))
         val coalesced = queue.queueEvent(QueueEvent("kt-3", "screen", """{"s":"cart"}""", coalesceKey = "screen"))
         ConsumerCheck.require(coalesced.outcome == EnqueueOutcome.COALESCED, "Kotlin: same coalesceKey coalesces")
-        ConsumerCheck.require(queue.sizes.first { it == 2 } == 2, "Kotlin: sizes flow reports 2")
+        step("the sizes flow reaching 2") { queue.sizes.first { it == 2 } }
 
         val batch = queue.peek(limit = 100)
-        SyncedRowFlusher(queue, FlusherConfig(maxBatch = 512, maxDelay = 50.milliseconds), scope).use { flusher ->
-            flusher.markEventsSynced(batch)
-            flusher.flush()
+        step("the flusher's flush") {
+            SyncedRowFlusher(queue, FlusherConfig(maxBatch = 512, maxDelay = 50.milliseconds), scope).use { flusher ->
+                flusher.markEventsSynced(batch)
+                flusher.flush()
+            }
         }
         ConsumerCheck.require(queue.sizeFromDisk() == 0, "Kotlin: the flusher deleted the acknowledged rows")
 
@@ -64,10 +77,10 @@ fun runKotlinConsumer(dir: Path, pgUrl: String): Unit = runBlocking {
         }
         val sync = OfflineSync(queue, uploader, DeadLetterFile(dir.resolve("dead.jsonl")), SyncConfig(maxBatchEvents = 2, policy = FlushPolicy.onDemand()))
         sync.start(scope)
-        val result = sync.flushNow()
+        val result = step("OfflineSync.flushNow") { sync.flushNow() }
         ConsumerCheck.require(result.drained && result.uploaded == 5, "Kotlin: the sync drained 5 events, got $result")
         sync.close()
-        sync.join()
+        step("OfflineSync stopping after close") { sync.join() }
         ConsumerCheck.require(queue.sizeFromDisk() == 0, "Kotlin: the sync's acknowledgements reached the disk")
 
         TaskQueue.open(dir.resolve("tasks.db")).use { tasks ->
