@@ -92,9 +92,18 @@ public final class ConsumerCheck {
           "the release install (.ci/run) covers exactly the modules spool-bom lists: bom " + listed
               + ", installed " + installList);
     }
+    Document parent = pom(spoolDir.resolve("spool-parent").resolve(version).resolve("spool-parent-" + version + ".pom"));
     checkMetadata("spool-bom", bom);
-    checkMetadata("spool-parent", pom(spoolDir.resolve("spool-parent").resolve(version)
-        .resolve("spool-parent-" + version + ".pom")));
+    checkMetadata("spool-parent", parent);
+    // spool-bom repeats spool-parent's metadata (it has no parent): the copies must agree.
+    for (String path : List.of("url", "inceptionYear", "organization/name", "organization/url", "licenses/license/name",
+        "licenses/license/url", "developers/developer/id", "developers/developer/name", "developers/developer/email",
+        "scm/connection", "scm/developerConnection", "scm/url", "issueManagement/system", "issueManagement/url")) {
+      String inParent = at(parent.getDocumentElement(), path);
+      String inBom = at(bom.getDocumentElement(), path);
+      expect(!inParent.isEmpty() && inParent.equals(inBom),
+          "spool-bom's <" + path + "> equals spool-parent's: parent '" + inParent + "', bom '" + inBom + "'");
+    }
 
     Map<String, String> packageOwner = new HashMap<>();
     Set<String> moduleNames = new TreeSet<>();
@@ -352,6 +361,21 @@ public final class ConsumerCheck {
   private static Document pom(Path file) throws Exception {
     if (!Files.isRegularFile(file)) throw new IllegalStateException("not installed: " + file);
     return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+  }
+
+  /** The text at a slash-separated path of direct children below {@code element}, or "" when absent. */
+  private static String at(Element element, String path) {
+    String[] names = path.split("/");
+    Element current = element;
+    for (int i = 0; i < names.length - 1 && current != null; i++) current = child(current, names[i]);
+    return text(current, names[names.length - 1]);
+  }
+
+  private static Element child(Element parent, String name) {
+    for (org.w3c.dom.Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element && ((Element) n).getTagName().equals(name)) return (Element) n;
+    }
+    return null;
   }
 
   /** The text of [parent]'s direct child [name], or "" when absent. */
