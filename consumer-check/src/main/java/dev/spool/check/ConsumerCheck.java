@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -27,12 +28,33 @@ import org.w3c.dom.NodeList;
  * Checks what `mvn install` published, as a consumer resolved it, then runs a Java and a Kotlin
  * use of the public API on that classpath. Exits non-zero listing every failure.
  *
- * <p>Arguments: local repository, Spool version, the consumer's Kotlin version, a work directory.
+ * <p>Arguments: local repository, Spool version, the consumer's Kotlin version, a work directory,
+ * the Spool checkout (consumer-check/..), this project's pom.xml, the PostgreSQL JDBC URL for
+ * PostgresTaskQueue, and the modules the caller installed (comma-separated, as in .ci/run's
+ * {@code -pl}; "-" when not given).
  */
 public final class ConsumerCheck {
   /** Module names the issue fixes; modules added later must follow the same rule (a package of theirs). */
-  private static final Map<String, String> KNOWN_MODULE_NAMES =
-      Map.of("queue-core", "dev.spool.queue", "queue-flusher", "dev.spool.flusher");
+  private static final Map<String, String> KNOWN_MODULE_NAMES = Map.of(
+      "queue-core", "dev.spool.queue",
+      "queue-flusher", "dev.spool.flusher",
+      "queue-sync", "dev.spool.sync",
+      "spool-ktor", "dev.spool.ktor",
+      "queue-postgres", "dev.spool.tasks.postgres");
+
+  /**
+   * Classes of test-only or optional dependencies that no published POM may put on an
+   * application's runtime classpath: the connection pool (PostgresTaskQueue takes any
+   * DataSource), the browser-test driver, the test frameworks, Micrometer (optional in queue-core).
+   * kotlin-reflect is not among them: spool-ktor brings it through ktor-server-core, which needs it;
+   * queue-core's POM excluding it from Exposed is checked instead.
+   */
+  private static final Map<String, String> MUST_STAY_OUT = Map.of(
+      "com.zaxxer.hikari.HikariDataSource", "HikariCP",
+      "org.openqa.selenium.WebDriver", "Selenium",
+      "io.kotest.core.spec.Spec", "Kotest",
+      "org.junit.jupiter.api.Test", "JUnit",
+      "io.micrometer.core.instrument.MeterRegistry", "micrometer-core");
 
   private static final List<String> failures = new ArrayList<>();
 
@@ -43,6 +65,10 @@ public final class ConsumerCheck {
     String version = args[1];
     String kotlinVersion = args[2];
     Path work = Path.of(args[3]);
+    Path checkout = Path.of(args[4]).toAbsolutePath().normalize();
+    Path consumerPom = Path.of(args[5]);
+    String pgUrl = args[6];
+    String installed = args[7];
     Path spoolDir = repo.resolve("dev").resolve("spool");
 
     Map<String, Path> jars = spoolJarsOnClasspath(spoolDir);
@@ -53,28 +79,57 @@ public final class ConsumerCheck {
     expect(!listed.isEmpty(), "spool-bom lists Spool's modules");
     expect(!listed.contains("samples") && !listed.contains("benchmarks"), "spool-bom leaves out samples and benchmarks");
     expect(jars.keySet().equals(listed),
-        "the consumer depends on exactly the modules spool-bom lists: bom " + listed + ", here " + jars.keySet());
+        "the runtime classpath has exactly the modules spool-bom lists: bom " + listed + ", here " + jars.keySet());
+    Set<String> declared = spoolDependencies(pom(consumerPom));
+    expect(declared.equals(listed),
+        "consumer-check/pom.xml declares exactly the modules spool-bom lists: bom " + listed + ", pom " + declared);
+    Map<String, Path> published = publishedModules(checkout);
+    expect(published.keySet().equals(listed),
+        "spool-bom lists exactly the reactor's published modules: bom " + listed + ", reactor " + published.keySet());
+    if (!installed.equals("-")) {
+      Set<String> installList = new TreeSet<>(List.of(installed.split(",")));
+      expect(installList.equals(listed),
+          "the release install (.ci/run) covers exactly the modules spool-bom lists: bom " + listed
+              + ", installed " + installList);
+    }
+    Document parent = pom(spoolDir.resolve("spool-parent").resolve(version).resolve("spool-parent-" + version + ".pom"));
     checkMetadata("spool-bom", bom);
-    checkMetadata("spool-parent", pom(spoolDir.resolve("spool-parent").resolve(version)
-        .resolve("spool-parent-" + version + ".pom")));
+    checkMetadata("spool-parent", parent);
+    // spool-bom repeats spool-parent's metadata (it has no parent): the copies must agree.
+    for (String path : List.of("url", "inceptionYear", "organization/name", "organization/url", "licenses/license/name",
+        "licenses/license/url", "developers/developer/id", "developers/developer/name", "developers/developer/email",
+        "scm/connection", "scm/developerConnection", "scm/url", "issueManagement/system", "issueManagement/url")) {
+      String inParent = at(parent.getDocumentElement(), path);
+      String inBom = at(bom.getDocumentElement(), path);
+      expect(!inParent.isEmpty() && inParent.equals(inBom),
+          "spool-bom's <" + path + "> equals spool-parent's: parent '" + inParent + "', bom '" + inBom + "'");
+    }
 
     Map<String, String> packageOwner = new HashMap<>();
     Set<String> moduleNames = new TreeSet<>();
     for (Map.Entry<String, Path> entry : jars.entrySet()) {
       checkJar(entry.getKey(), entry.getValue(), version, packageOwner, moduleNames);
+      Path dir = published.get(entry.getKey());
+      if (dir != null) checkBuiltHere(entry.getKey(), entry.getValue(), dir, version);
     }
 
     String stdlib = KotlinVersion.CURRENT.toString();
     expect(kotlinVersion.startsWith(stdlib) || stdlib.startsWith(kotlinVersion),
         "runs on the consumer's kotlin-stdlib " + kotlinVersion + ", found " + stdlib);
-    expect(!onClasspath("kotlin.reflect.full.KClasses"), "kotlin-reflect stays out of the runtime classpath");
+    Path corePom = spoolDir.resolve("queue-core").resolve(version).resolve("queue-core-" + version + ".pom");
+    expect(excludes(pom(corePom), "org.jetbrains.exposed", "org.jetbrains.kotlin", "kotlin-reflect"),
+        "queue-core's POM keeps kotlin-reflect out of Exposed's dependencies (apps without spool-ktor never get it)");
+    MUST_STAY_OUT.forEach((cls, what) ->
+        expect(!onClasspath(cls), what + " stays out of the runtime classpath (found " + cls + ")"));
 
     String sqlite = sqliteVersion();
     System.out.println("SQLite bundled by sqlite-jdbc: " + sqlite);
     expect(atLeast(sqlite, 3, 38), "SQLite is 3.38 or newer (README's minimum), got " + sqlite);
 
-    runConsumer("Java", () -> JavaConsumer.run(Files.createDirectories(work.resolve("java"))));
-    runConsumer("Kotlin", () -> KotlinConsumerKt.runKotlinConsumer(Files.createDirectories(work.resolve("kotlin"))));
+    deleteRecursively(work); // each run starts from empty queues, even after an aborted one
+    runConsumer("Java", () -> JavaConsumer.run(Files.createDirectories(work.resolve("java")), pgUrl));
+    runConsumer("Kotlin",
+        () -> KotlinConsumerKt.runKotlinConsumer(Files.createDirectories(work.resolve("kotlin")), pgUrl));
 
     if (!failures.isEmpty()) {
       System.err.println("Consumer check FAILED:");
@@ -83,6 +138,16 @@ public final class ConsumerCheck {
     }
     System.out.println("Consumer check passed: " + moduleNames + " on Java " + Runtime.version()
         + ", Kotlin stdlib " + stdlib);
+    System.exit(0); // a thread a library left behind must not keep the check running
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (!Files.exists(dir)) return;
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.delete(p);
+      }
+    }
   }
 
   /** Records a failure of the published artifacts unless {@code condition} holds, and goes on. */
@@ -95,13 +160,38 @@ public final class ConsumerCheck {
     if (!condition) throw new AssertionError("expected: " + what);
   }
 
-  private static void runConsumer(String what, ThrowingRunnable run) {
-    try {
-      run.run();
+  /** How long one consumer may take before the check gives up on it, with every thread's stack. */
+  private static final long CONSUMER_TIMEOUT_MILLIS = 5 * 60_000;
+
+  /**
+   * Runs one consumer on a thread of its own and records its failure; one that hangs is reported
+   * with every thread's stack after {@link #CONSUMER_TIMEOUT_MILLIS}, so CI fails instead of
+   * waiting forever.
+   */
+  private static void runConsumer(String what, ThrowingRunnable run) throws InterruptedException {
+    Throwable[] failure = new Throwable[1];
+    Thread thread = new Thread(() -> {
+      try {
+        run.run();
+      } catch (Throwable t) {
+        failure[0] = t;
+      }
+    }, what + "-consumer");
+    thread.setDaemon(true);
+    thread.start();
+    thread.join(CONSUMER_TIMEOUT_MILLIS);
+    if (thread.isAlive()) {
+      System.err.println(what + " consumer did not finish within " + CONSUMER_TIMEOUT_MILLIS / 1000 + " s; threads:");
+      Thread.getAllStackTraces().forEach((t, stack) -> {
+        System.err.println("\"" + t.getName() + "\" " + t.getState());
+        for (StackTraceElement e : stack) System.err.println("    at " + e);
+      });
+      failures.add(what + " consumer: did not finish within " + CONSUMER_TIMEOUT_MILLIS / 1000 + " s (stacks above)");
+    } else if (failure[0] != null) {
+      failure[0].printStackTrace();
+      failures.add(what + " consumer: " + failure[0]);
+    } else {
       System.out.println(what + " consumer ran");
-    } catch (Throwable t) {
-      t.printStackTrace();
-      failures.add(what + " consumer: " + t);
     }
   }
 
@@ -169,6 +259,75 @@ public final class ConsumerCheck {
     }
   }
 
+  /**
+   * The installed jar is the one this checkout built ({@code <module>/target}): a module left out
+   * of the release install would otherwise be checked as whatever an earlier install left in the
+   * local repository.
+   */
+  private static void checkBuiltHere(String artifact, Path installed, Path moduleDir, String version)
+      throws Exception {
+    Path built = moduleDir.resolve("target").resolve(artifact + "-" + version + ".jar");
+    expect(Files.isRegularFile(built) && Files.mismatch(built, installed) == -1,
+        artifact + ": the installed jar is the one built from this checkout (" + built
+            + "); install it with .ci/run's release command");
+  }
+
+  /**
+   * The reactor's published modules, by artifactId with their directory: the modules of
+   * spool-parent that build a jar and set neither spool.publish.skip nor maven.deploy.skip.
+   */
+  private static Map<String, Path> publishedModules(Path checkout) throws Exception {
+    Map<String, Path> modules = new TreeMap<>();
+    NodeList names = pom(checkout.resolve("pom.xml")).getElementsByTagName("module");
+    for (int i = 0; i < names.getLength(); i++) {
+      Path dir = checkout.resolve(names.item(i).getTextContent().trim());
+      Element project = pom(dir.resolve("pom.xml")).getDocumentElement();
+      String packaging = text(project, "packaging");
+      Element properties = (Element) project.getElementsByTagName("properties").item(0);
+      boolean skipped = text(properties, "spool.publish.skip").equals("true")
+          || text(properties, "maven.deploy.skip").equals("true");
+      if (!skipped && (packaging.isEmpty() || packaging.equals("jar"))) {
+        modules.put(text(project, "artifactId"), dir);
+        expect(Files.isRegularFile(dir.resolve("api").resolve(text(project, "artifactId") + ".api")),
+            text(project, "artifactId") + ": published, so its API dump api/<artifactId>.api is committed");
+      }
+    }
+    return modules;
+  }
+
+  /** Whether some dependency of {@code groupId} in {@code pom} excludes the artifact given. */
+  private static boolean excludes(Document pom, String groupId, String excludedGroup, String excludedArtifact) {
+    NodeList deps = pom.getElementsByTagName("dependency");
+    for (int i = 0; i < deps.getLength(); i++) {
+      Element dep = (Element) deps.item(i);
+      if (!text(dep, "groupId").equals(groupId)) continue;
+      NodeList exclusions = dep.getElementsByTagName("exclusion");
+      for (int j = 0; j < exclusions.getLength(); j++) {
+        Element exclusion = (Element) exclusions.item(j);
+        if (text(exclusion, "groupId").equals(excludedGroup) && text(exclusion, "artifactId").equals(excludedArtifact)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The dev.spool artifacts that {@code pom}'s own {@code <dependencies>} declare. */
+  private static Set<String> spoolDependencies(Document pom) {
+    Set<String> artifacts = new TreeSet<>();
+    Element project = pom.getDocumentElement();
+    for (org.w3c.dom.Node n = project.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element && ((Element) n).getTagName().equals("dependencies")) {
+        NodeList deps = ((Element) n).getElementsByTagName("dependency");
+        for (int i = 0; i < deps.getLength(); i++) {
+          Element dep = (Element) deps.item(i);
+          if (text(dep, "groupId").equals("dev.spool")) artifacts.add(text(dep, "artifactId"));
+        }
+      }
+    }
+    return artifacts;
+  }
+
   private static void checkAttached(String artifact, Path jar, String entrySuffix) throws Exception {
     expect(Files.isRegularFile(jar), artifact + ": " + jar.getFileName() + " installed");
     if (!Files.isRegularFile(jar)) return;
@@ -202,6 +361,21 @@ public final class ConsumerCheck {
   private static Document pom(Path file) throws Exception {
     if (!Files.isRegularFile(file)) throw new IllegalStateException("not installed: " + file);
     return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+  }
+
+  /** The text at a slash-separated path of direct children below {@code element}, or "" when absent. */
+  private static String at(Element element, String path) {
+    String[] names = path.split("/");
+    Element current = element;
+    for (int i = 0; i < names.length - 1 && current != null; i++) current = child(current, names[i]);
+    return text(current, names[names.length - 1]);
+  }
+
+  private static Element child(Element parent, String name) {
+    for (org.w3c.dom.Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element && ((Element) n).getTagName().equals(name)) return (Element) n;
+    }
+    return null;
   }
 
   /** The text of [parent]'s direct child [name], or "" when absent. */
