@@ -1,6 +1,7 @@
 package dev.spool.tasks.postgres.internal
 
 import dev.spool.storage.QueueStorageException
+import dev.spool.tasks.MisfirePolicy
 import dev.spool.tasks.TaskState
 import java.sql.Connection
 
@@ -20,6 +21,7 @@ internal class PgSchema(private val schema: String) {
     private val states = TaskState.entries.joinToString(", ") { "'$it'" }
     private val queued = TaskState.QUEUED
     private val leased = TaskState.LEASED
+    private val misfires = MisfirePolicy.entries.joinToString(", ") { "'$it'" }
 
     /** Migration `i` brings the schema from version `i` to `i + 1`. */
     private val migrations: List<List<String>> = listOf(
@@ -82,6 +84,33 @@ internal class PgSchema(private val schema: String) {
             "CREATE TABLE $schema.task_counters (name text PRIMARY KEY, value bigint NOT NULL)",
             "INSERT INTO $schema.task_counters (name, value) VALUES ('$COUNTER_PURGED_SUCCEEDED', 0), ('$COUNTER_FAILED', 0)",
         ),
+        // 2: recurring schedules (PgScheduleKeeper). Occurrences are ordinary tasks keyed
+        // schedule:<name>:<fire time>, so the tasks' unique key index makes each fire time once.
+        listOf(
+            """
+            CREATE TABLE $schema.task_schedules (
+                name text PRIMARY KEY,
+                type text NOT NULL,
+                payload text NOT NULL,
+                every_ms bigint,
+                cron text,
+                zone text,
+                misfire text NOT NULL CHECK (misfire IN ($misfires)),
+                priority integer NOT NULL,
+                max_attempts integer NOT NULL,
+                requires text[] NOT NULL DEFAULT '{}',
+                start_at bigint NOT NULL,
+                paused boolean NOT NULL DEFAULT false,
+                next_fire_at bigint,
+                pending_task_id bigint,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                CHECK ((every_ms IS NULL) <> (cron IS NULL))
+            )
+            """,
+            // A finished occurrence finds its schedule through this index.
+            "CREATE UNIQUE INDEX task_schedules_pending ON $schema.task_schedules (pending_task_id) WHERE pending_task_id IS NOT NULL",
+        ),
     )
 
     /** Creates the schema if needed and applies the missing migrations, in one transaction. */
@@ -130,7 +159,7 @@ internal class PgSchema(private val schema: String) {
     }
 
     companion object {
-        const val CURRENT = 1
+        const val CURRENT = 2
         const val VERSION_TABLE = "spool_schema"
         const val COUNTER_PURGED_SUCCEEDED = "purged_succeeded"
         const val COUNTER_FAILED = "failed"

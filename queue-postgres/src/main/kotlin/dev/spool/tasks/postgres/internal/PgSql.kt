@@ -143,17 +143,20 @@ internal class PgSql(val schema: String) {
     /** ?1 worker, ?2 capabilities, ?3 ttl ms. */
     val upsertWorker: String = upsertWorkerBody
 
-    /** ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at` if that claim held a valid lease. */
+    /**
+     * ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at, idempotency_key` if
+     * that claim held a valid lease (the key tells a schedule's occurrence, whose schedule moves on).
+     */
     val complete: String = """
         WITH done AS (
             UPDATE $tasks SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
             WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
-            RETURNING id, type, attempts, updated_at
+            RETURNING id, type, attempts, updated_at, idempotency_key
         ), logged AS (
             INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
             SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', ?, attempts FROM done
         )
-        SELECT type, attempts, updated_at FROM done
+        SELECT type, attempts, updated_at, idempotency_key FROM done
     """.trimIndent()
 
     /** ?1 id. The row an ack needs, locked for the rest of the transaction. */
