@@ -77,6 +77,8 @@ internal class RealPostgresTaskQueue private constructor(
     /** Marks this object's own notifications, so its own enqueues are not announced twice. */
     private val instance = UUID.randomUUID().toString().substring(0, 8)
     private val keeper = PgScheduleKeeper(postgres.schema)
+    private val listSql = sql.listFiltered(typed = false)
+    private val typedListSql = sql.listFiltered(typed = true)
     private val claimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = false) }
     private val typedClaimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = true) }
 
@@ -408,8 +410,8 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     private fun addCounter(c: Connection, name: String, delta: Int) = c.prepareStatement(sql.addCounter).use { s ->
-        s.setInt(1, delta)
-        s.setString(2, name)
+        s.setString(1, name)
+        s.setInt(2, delta)
         s.executeUpdate()
     }
 
@@ -544,14 +546,22 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     override suspend fun list(filter: TaskFilter, cursor: TaskId?): TaskPage = read("list") { c ->
-        c.prepareStatement(sql.list).use { s ->
-            val states = filter.states?.let { states -> c.textArray(states.map { it.name }) }
-            if (states == null) s.setNull(1, java.sql.Types.ARRAY) else s.setArray(1, states)
-            if (states == null) s.setNull(2, java.sql.Types.ARRAY) else s.setArray(2, states)
-            s.setNullableString(3, filter.type)
-            s.setNullableString(4, filter.type)
-            s.setLong(5, cursor?.value ?: 0L)
-            s.setInt(6, filter.limit + 1)
+        val after = cursor?.value ?: 0L
+        val statement = when {
+            filter.states == null && filter.type == null -> sql.list
+            filter.type == null -> listSql
+            else -> typedListSql
+        }
+        c.prepareStatement(statement).use { s ->
+            var i = 0
+            if (filter.type != null) s.setString(++i, filter.type)
+            if (filter.states != null || filter.type != null) {
+                val states = filter.states ?: TaskState.entries
+                s.setArray(++i, c.textArray(states.map { it.name }))
+            }
+            s.setLong(++i, after)
+            if (statement != sql.list) s.setInt(++i, filter.limit + 1)
+            s.setInt(++i, filter.limit + 1)
             val rows = s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTask()) } }
             val page = rows.take(filter.limit)
             TaskPage(page, if (rows.size > filter.limit) page.last().id else null)
@@ -597,19 +607,18 @@ internal class RealPostgresTaskQueue private constructor(
                 s.executeQuery().use { rs ->
                     val depth = LinkedHashMap<String, MutableMap<TaskState, Int>>()
                     val counters = HashMap<String, Long>()
-                    var oldest: Long? = null
                     while (rs.next()) {
                         val type = rs.getString(1)
                         val key = rs.getString(2)
+                        val value = rs.getLong(3).takeUnless { rs.wasNull() }
                         if (type == null) {
-                            counters[key] = rs.getLong(3)
-                            continue
+                            value?.let { counters[key] = it }
+                        } else {
+                            depth.getOrPut(type) { EnumMap(TaskState::class.java) }[TaskState.valueOf(key)] = value!!.toInt()
                         }
-                        val state = TaskState.valueOf(key)
-                        depth.getOrPut(type) { EnumMap(TaskState::class.java) }[state] = rs.getInt(3)
-                        if (state == TaskState.QUEUED) oldest = minOf(oldest ?: Long.MAX_VALUE, rs.getLong(4))
                     }
                     val now = counters.getValue(PgSql.NOW_KEY)
+                    val oldest = counters[PgSql.OLDEST_KEY]
                     val succeeded = depth.values.sumOf { (it[TaskState.SUCCEEDED] ?: 0).toLong() }
                     TaskStats(
                         depth = depth,
