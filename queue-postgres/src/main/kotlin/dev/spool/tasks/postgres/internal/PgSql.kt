@@ -249,7 +249,12 @@ internal class PgSql(val schema: String) {
 
     /**
      * A filtered page: one `(state, type, id)` index probe per (state, type) pair, each stopping at
-     * the limit, merged in id order; so a page costs O(pairs x log n) however rare the match.
+     * the limit, merged in id order; so a page costs O(pairs x log n) however rare the match. Each
+     * probe is a range of row values, `(state, type, cursor) < (state, type, id) <= (state, type,
+     * max)`, ordered by `(state, type, id)`: the same rows and order as `state = … AND type = … AND
+     * id > cursor ORDER BY id`, but one that only `tasks_state_type_id` provides, so the planner
+     * cannot trade it for a walk of the primary key filtering for a rare pair (as it does with
+     * plain equalities, whose order it finds on the primary key).
      * With [typed]: ?1 type, ?2 states, ?3 cursor, ?4 limit, ?5 limit. Without, the pairs are the
      * types task_depth knows in ?1 states; ?2 cursor, ?3 limit, ?4 limit.
      */
@@ -262,8 +267,10 @@ internal class PgSql(val schema: String) {
         return """
             SELECT $TASK_COLUMNS FROM ($pairs) k
             CROSS JOIN LATERAL (
-                SELECT $TASK_COLUMNS FROM $tasks t WHERE t.state = k.k_state AND t.type = k.k_type AND t.id > ?
-                ORDER BY t.id LIMIT ?
+                SELECT $TASK_COLUMNS FROM $tasks t
+                WHERE (t.state, t.type, t.id) > (k.k_state, k.k_type, ?)
+                  AND (t.state, t.type, t.id) <= (k.k_state, k.k_type, ${Long.MAX_VALUE})
+                ORDER BY t.state, t.type, t.id LIMIT ?
             ) t
             ORDER BY id LIMIT ?
         """.trimIndent()
