@@ -118,6 +118,8 @@ internal class PgSchema(private val schema: String) {
         // number of rows (shards x types x states). Upserts go in (type, state) order, so two backends
         // sharing a shard cannot deadlock within a statement. Counters are sharded the same way.
         listOf(
+            // Writers of other hosts wait until the counts are seeded and the triggers in place.
+            "LOCK TABLE $schema.tasks IN SHARE ROW EXCLUSIVE MODE",
             """
             CREATE TABLE $schema.task_depth (
                 shard integer NOT NULL,
@@ -161,8 +163,8 @@ internal class PgSchema(private val schema: String) {
         ${'$'}body${'$'}
     """
 
-    /** Creates the schema if needed and applies the missing migrations, in one transaction. */
-    fun migrate(connection: Connection) {
+    /** Creates the schema if needed and applies the missing migrations up to [target] (tests stop early), in one transaction. */
+    fun migrate(connection: Connection, target: Int = CURRENT) {
         connection.autoCommit = false
         try {
             connection.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))").use {
@@ -192,7 +194,7 @@ internal class PgSchema(private val schema: String) {
                         "schema '$schema' has task-queue version $version, newer than this Spool understands ($CURRENT)",
                     )
                 }
-                for (next in version + 1..CURRENT) {
+                for (next in version + 1..target) {
                     migrations[next - 1].forEach { statement.execute(it.trimIndent()) }
                     statement.execute("INSERT INTO $schema.$VERSION_TABLE (version) VALUES ($next)")
                 }
