@@ -336,7 +336,7 @@ internal class RealPostgresTaskQueue private constructor(
         }
     }
 
-    /** The refusal for an ack by [workerId] on a locked [row], or null if it holds a valid lease. */
+    /** The refusal for an ack with [lease] on a locked [row], or null if that claim holds a valid lease. */
     private fun refusal(row: LeaseRow?, lease: TaskLease): AckResult? = when {
         row == null -> AckResult.NOT_FOUND
         row.state == TaskState.CANCELLED -> AckResult.CANCELLED
