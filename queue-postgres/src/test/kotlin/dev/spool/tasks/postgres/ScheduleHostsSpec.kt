@@ -1,6 +1,7 @@
 package dev.spool.tasks.postgres
 
 import dev.spool.queue.CheckedThread
+import dev.spool.queue.ChildJvm
 import dev.spool.tasks.AckResult
 import dev.spool.tasks.MisfirePolicy
 import dev.spool.tasks.Recurrence
@@ -13,6 +14,7 @@ import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.runBlocking
+import java.nio.file.Files
 import java.time.Instant
 import kotlin.time.Duration.Companion.hours
 import kotlin.time.Duration.Companion.seconds
@@ -20,8 +22,10 @@ import kotlin.time.Duration.Companion.seconds
 /**
  * Recurring schedules with several hosts on the server's clock: three queue objects, each over its
  * own connection pool (as three hosts would be), define the same schedules at once and then race
- * to claim, complete, cancel and sweep them. Each fire time is enqueued once and run once, no
- * schedule ever has two unfinished occurrences, and every occurrence lies on its schedule's grid.
+ * to claim, complete, cancel and sweep them; then a second JVM ([ScheduleHostMain]) and this one
+ * do the same. Each fire time is enqueued once and run once, no schedule ever has two unfinished
+ * occurrences, and every occurrence lies on its schedule's grid. The schedules start an hour in
+ * the past, so misfire handling decides the first occurrence and the race starts at once.
  */
 class ScheduleHostsSpec : FunSpec({
     test("hosts racing on the same schedules enqueue and run each fire time once") {
@@ -72,22 +76,7 @@ class ScheduleHostsSpec : FunSpec({
                 }
                 workers.forEach { it.join() }
 
-                val occurrences = TestDatabase.sql { c ->
-                    c.createStatement().executeQuery(
-                        "SELECT type, run_after, state, idempotency_key FROM ${pg.schema}.tasks ORDER BY id",
-                    ).use { rs ->
-                        buildList { while (rs.next()) add(listOf(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4))) }
-                    }
-                }
-                for (name in names) {
-                    val mine = occurrences.filter { it[0] == name }
-                    val fires = mine.map { it[1] as Long }
-                    // Enqueued once each, in order, on the grid start + k seconds, with the key naming the fire time.
-                    fires.shouldBeStrictlyIncreasing()
-                    fires.forEach { ((it - start.toEpochMilli()) % 1000L) shouldBe 0L }
-                    mine.forEach { it[3] shouldBe "schedule:$name:${it[1]}" }
-                    mine.count { it[2] == TaskState.QUEUED.name || it[2] == TaskState.LEASED.name } shouldBeLessThanOrEqual 1
-                }
+                checkOccurrences(pg.schema, names, start)
                 // Run once: no fire time completed twice.
                 runs.toList().groupingBy { it }.eachCount().filterValues { it > 1 } shouldBe emptyMap()
                 runBlocking { hosts[0].schedules().map { it.name } shouldContainExactlyInAnyOrder names }
@@ -97,4 +86,55 @@ class ScheduleHostsSpec : FunSpec({
             }
         }
     }
+
+    test("a second JVM and this one defining and running the same schedules enqueue each fire time once") {
+        PgQueue(TaskQueueConfig(), poolSize = 4, listen = false).use { pg ->
+            val start = Instant.now().minusSeconds(3600)
+            val names = (1..8).map { "s$it" }
+            val dir = Files.createTempDirectory("spool-schedules")
+            ChildJvm(ScheduleHostMain::class, listOf(pg.schema, "child", names.size.toString(), start.toEpochMilli().toString()), dir).use { child ->
+                val q = pg.queue
+                runBlocking {
+                    for (name in names.shuffled()) {
+                        val misfire = if (name.removePrefix("s").toInt() % 2 == 0) MisfirePolicy.SKIP else MisfirePolicy.RUN_ONCE
+                        q.schedule(name, name, "{}", Recurrence.Every(1.seconds), misfire = misfire, startAt = start)
+                    }
+                }
+                child.awaitLine("READY")
+                val deadline = System.nanoTime() + 4_000_000_000L
+                runBlocking {
+                    var round = 0
+                    while (System.nanoTime() < deadline) {
+                        round++
+                        for (task in q.claim("parent", limit = 4, leaseTtl = 1.hours)) q.complete(task.lease!!)
+                        if (round % 3 == 0) q.sweep()
+                    }
+                }
+                child.send("stop")
+                child.awaitLine("DONE")
+            }
+            checkOccurrences(pg.schema, names, start)
+        }
+    }
 })
+
+/**
+ * Each schedule's occurrences in [schema]: strictly increasing fire times on the grid
+ * `start + k seconds`, keyed by their fire time, and at most one unfinished.
+ */
+private fun checkOccurrences(schema: String, names: List<String>, start: Instant) {
+    val occurrences = TestDatabase.sql { c ->
+        c.createStatement().executeQuery("SELECT type, run_after, state, idempotency_key FROM $schema.tasks ORDER BY id").use { rs ->
+            buildList { while (rs.next()) add(listOf(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4))) }
+        }
+    }
+    for (name in names) {
+        val mine = occurrences.filter { it[0] == name }
+        val fires = mine.map { it[1] as Long }
+        (fires.size >= 1) shouldBe true
+        fires.shouldBeStrictlyIncreasing()
+        fires.forEach { ((it - start.toEpochMilli()) % 1000L) shouldBe 0L }
+        mine.forEach { it[3] shouldBe "schedule:$name:${it[1]}" }
+        mine.count { it[2] == TaskState.QUEUED.name || it[2] == TaskState.LEASED.name } shouldBeLessThanOrEqual 1
+    }
+}
