@@ -114,7 +114,10 @@ public object DashboardAtScale {
             }
         }
         Files.createDirectories(out.toAbsolutePath().parent)
-        Files.writeString(out, report(taskCount, eventCount, requests, fillSeconds, oldGroupByMs, results))
+        // A hand-written <stem>.notes.md beside the report, if present, is appended (as run.sh does for JMH reports).
+        val notes = out.resolveSibling(out.fileName.toString().removeSuffix(".md") + ".notes.md")
+        val extra = if (Files.exists(notes)) Files.readString(notes) else ""
+        Files.writeString(out, report(taskCount, eventCount, requests, fillSeconds, oldGroupByMs, results) + extra)
         dir.toFile().deleteRecursively()
         println("wrote $out")
     }
@@ -144,8 +147,8 @@ public object DashboardAtScale {
             c.autoCommit = false
             val now = System.currentTimeMillis()
             c.prepareStatement(
-                "INSERT INTO tasks (type, payload, priority, state, run_after, attempts, max_attempts, lease_owner, lease_expires_at, last_error, created_at, updated_at) " +
-                    "VALUES (?, ?, 100, ?, ?, ?, 5, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (type, payload, priority, state, run_after, attempts, max_attempts, lease_owner, lease_expires_at, last_error, created_at, updated_at, lease_token) " +
+                    "VALUES (?, ?, 100, ?, ?, ?, 5, ?, ?, ?, ?, ?, ?)",
             ).use { insert ->
                 c.prepareStatement("INSERT INTO task_log (task_id, type, at, from_state, to_state, attempt) VALUES (?, ?, ?, NULL, 'QUEUED', 0)").use { log ->
                     for (i in 1..count) {
@@ -168,6 +171,7 @@ public object DashboardAtScale {
                         insert.setString(8, if (state == TaskState.DEAD_LETTER) "smtp: 550 mailbox unavailable" else null)
                         insert.setLong(9, created)
                         insert.setLong(10, created)
+                        insert.setLong(11, if (state == TaskState.QUEUED) 0 else 1) // the fencing token of the one claim so far
                         insert.executeUpdate()
                         log.setLong(1, i.toLong())
                         log.setString(2, type)
@@ -246,7 +250,8 @@ public object DashboardAtScale {
         appendLine()
         appendLine("| route | median ms | p99 ms | max ms | n |")
         appendLine("| --- | ---: | ---: | ---: | ---: |")
-        for ((name, s) in results) appendLine("| $name | %.2f | %.2f | %.2f | %d |".format(s.medianMs, s.p99Ms, s.maxMs, s.n))
+        // The name goes outside the format: "90 %" is text, not a conversion.
+        for ((name, s) in results) appendLine("| " + name + " | %.2f | %.2f | %.2f | %d |".format(s.medianMs, s.p99Ms, s.maxMs, s.n))
         appendLine()
         appendLine("For comparison, the `GROUP BY type, state` over every task that `TaskQueue.stats()` ran before the")
         appendLine("counts were kept by triggers, run once on the same file: **%.0f ms** (each dashboard refresh after a write paid it).".format(oldGroupByMs))
