@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module, runs the JMH suite and writes the report.
 #
-#   benchmarks/run.sh [smoke|quick|full]      (default: quick)
+#   benchmarks/run.sh [smoke|quick|full|dashboard]      (default: quick)
 #
 # smoke  every benchmark once (28 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
 #        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
@@ -14,6 +14,12 @@
 #        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 17 min of JMH on
 #        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
 #        first time, ~15 s to build the 500k template and ~10 s for Tape's 5k template.
+#
+# dashboard  not JMH: DashboardAtScale fills a 1,000,000-task SQLite TaskQueue and a
+#        1,000,000-event OfflineQueue, serves them with spool-ktor's InspectionServer and times
+#        every dashboard route over HTTP with OkHttp (median/p99 of 200 requests each). Writes
+#        benchmarks/results/<date>-dashboard.md. About 2 min to fill the files, plus the build.
+#        DASHBOARD_ARGS overrides its options (e.g. "--tasks 100000 --events 100000").
 #
 # Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (per-call
 # latencies recorded by the benchmarks with HdrHistogram), .md (report) and four PNG charts.
@@ -37,7 +43,15 @@ mkdir -p "$results" "$data"
 
 case "$mode" in
   smoke|quick|full) ;;
-  *) echo "usage: $0 [smoke|quick|full]" >&2; exit 2 ;;
+  dashboard)
+    echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
+    mvn -B -o -q -pl benchmarks -am package -DskipTests
+    # shellcheck disable=SC2086 # DASHBOARD_ARGS is a list of options
+    java -Xms512m -Xmx2g -Dspool.bench.dir="$data" -cp "$jar" dev.spool.benchmarks.DashboardAtScale \
+      --out "$stem.md" ${DASHBOARD_ARGS:-}
+    exit 0
+    ;;
+  *) echo "usage: $0 [smoke|quick|full|dashboard]" >&2; exit 2 ;;
 esac
 
 echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"

@@ -40,6 +40,9 @@ public class AsyncOfflineQueue internal constructor(
     /** See [OfflineQueue.peek]. */
     public fun peek(limit: Int): CompletableFuture<List<QueuedEvent>> = scope.future { queue.peek(limit) }
 
+    /** See [OfflineQueue.peekPage]. */
+    public fun peekPage(limit: Int, cursor: EventCursor?): CompletableFuture<EventPage> = scope.future { queue.peekPage(limit, cursor) }
+
     /** See [OfflineQueue.markSynced]. */
     public fun markSynced(eventIds: Collection<String>): CompletableFuture<Int> =
         scope.future { queue.markSynced(eventIds) }

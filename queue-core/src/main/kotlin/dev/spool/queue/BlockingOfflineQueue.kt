@@ -61,6 +61,14 @@ public class BlockingOfflineQueue internal constructor(
     @Throws(IOException::class)
     public fun peek(limit: Int): List<QueuedEvent> = block { queue.peek(limit) }
 
+    /** See [OfflineQueue.peekPage]: the first page. @throws IOException if the read fails. */
+    @Throws(IOException::class)
+    public fun peekPage(limit: Int): EventPage = block { queue.peekPage(limit) }
+
+    /** See [OfflineQueue.peekPage]. @throws IOException if the read fails. */
+    @Throws(IOException::class)
+    public fun peekPage(limit: Int, cursor: EventCursor?): EventPage = block { queue.peekPage(limit, cursor) }
+
     /** See [OfflineQueue.markSynced]. @throws IOException if the write fails. */
     @Throws(IOException::class)
     public fun markSynced(eventIds: Collection<String>): Int = block { queue.markSynced(eventIds) }

@@ -28,7 +28,7 @@ import java.nio.file.Path
  * `PRAGMA data_version` says another connection wrote to the file.
  *
  * **Threading.** All members are safe to call from any thread or coroutine, concurrently. Reads
- * ([peek], [stats], [eventsBelowRetryCount], [sizeFromDisk]) use a separate read connection and
+ * ([peek], [peekPage], [stats], [eventsBelowRetryCount], [sizeFromDisk]) use a separate read connection and
  * run on [QueueConfig.readDispatcher].
  *
  * **Cancellation.** Cancelling a caller while its write is still waiting in the buffer drops the
@@ -105,6 +105,25 @@ public interface OfflineQueue : AutoCloseable {
      * @throws IllegalStateException if the queue is closed.
      */
     public suspend fun peek(limit: Int = 1000): List<QueuedEvent>
+
+    /**
+     * One page of the queue in FIFO order, starting after [cursor] (from the first row when
+     * null), for paging through a large queue, as [dev.spool.tasks.TaskQueue.list] pages tasks.
+     * Deletes nothing; rows recorded in [deferredSync] are left out, as by [peek].
+     *
+     * The cursor is a position, not an offset: rows deleted meanwhile (acknowledged, evicted)
+     * shift nothing, and rows appended meanwhile come after every earlier position, so paging
+     * while the queue is written returns each row that is still there once, in order. A row whose
+     * content is replaced or coalesced moves to the end of the order (its timestamp is new) and
+     * is met again if the paging has passed it; rows written with an old timestamp by
+     * [replayFile] after the paging passed that time are not met. Each page costs an index
+     * lookup and `limit` rows, however long the queue.
+     *
+     * @throws IllegalArgumentException if [limit] is below 1.
+     * @throws QueueStorageException if the read failed.
+     * @throws IllegalStateException if the queue is closed.
+     */
+    public suspend fun peekPage(limit: Int = 100, cursor: EventCursor? = null): EventPage
 
     /**
      * Deletes the rows with these eventIds and returns how many were deleted. Unknown ids are

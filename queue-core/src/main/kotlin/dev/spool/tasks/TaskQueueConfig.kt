@@ -19,8 +19,9 @@ import kotlin.time.toKotlinDuration
  * @property retryPolicies backoff per task type, overriding [retryPolicy].
  * @property staleWorkerTimeout a worker that has not claimed or heartbeated for this long is
  *   stale: [TaskQueue.sweep] removes it and requeues its tasks even if their leases are valid.
- * @property statsTtl how long [TaskQueue.stats] may serve a cached answer when no write was made
- *   through this queue (writes by other processes are seen after at most this long).
+ * @property statsTtl no longer used by the SQLite [TaskQueue]: its [TaskQueue.stats] reads counts
+ *   kept up to date by every write, from any process, so it is exact at every call and never
+ *   cached. Still validated (not negative) so existing configurations keep working. Deprecated.
  * @property observeInterval how often [TaskQueue.observe] and [TaskQueue.awaitFinal] check the file
  *   for changes made by other connections or processes (one `PRAGMA data_version` per check).
  * @property durability how hard each commit works to reach the disk.
@@ -48,6 +49,7 @@ public class TaskQueueConfig(
     public val retryPolicy: RetryPolicy = RetryPolicy(),
     public val retryPolicies: Map<String, RetryPolicy> = emptyMap(),
     public val staleWorkerTimeout: Duration = 2.minutes,
+    @Deprecated("TaskQueue.stats() reads counts kept by every write and is exact at each call; nothing is cached any more")
     public val statsTtl: Duration = 1.seconds,
     public val observeInterval: Duration = 100.milliseconds,
     public val durability: Durability = Durability.NORMAL,
@@ -83,7 +85,7 @@ public class TaskQueueConfig(
 
     override fun toString(): String =
         "TaskQueueConfig(name=$name, retryPolicy=$retryPolicy, retryPolicies=$retryPolicies, " +
-            "staleWorkerTimeout=$staleWorkerTimeout, statsTtl=$statsTtl, observeInterval=$observeInterval, " +
+            "staleWorkerTimeout=$staleWorkerTimeout, observeInterval=$observeInterval, " +
             "durability=$durability, maxBatchSize=$maxBatchSize, writeBufferCapacity=$writeBufferCapacity, " +
             "busyTimeout=$busyTimeout, walSizeLimitBytes=$walSizeLimitBytes, checkIntegrityOnOpen=$checkIntegrityOnOpen, " +
             "maxPayloadBytes=$maxPayloadBytes)"
@@ -94,6 +96,7 @@ public class TaskQueueConfig(
         private var retryPolicy = defaults.retryPolicy
         private val retryPolicies = LinkedHashMap<String, RetryPolicy>()
         private var staleWorkerTimeout = defaults.staleWorkerTimeout
+        @Suppress("DEPRECATION")
         private var statsTtl = defaults.statsTtl
         private var observeInterval = defaults.observeInterval
         private var durability = defaults.durability
@@ -119,7 +122,8 @@ public class TaskQueueConfig(
         public fun staleWorkerTimeout(value: java.time.Duration): Builder =
             apply { staleWorkerTimeout = value.toKotlinDuration() }
 
-        /** Sets [TaskQueueConfig.statsTtl]. */
+        /** Sets [TaskQueueConfig.statsTtl], which the SQLite task queue no longer uses. */
+        @Deprecated("TaskQueue.stats() reads counts kept by every write and is exact at each call; nothing is cached any more")
         public fun statsTtl(value: java.time.Duration): Builder = apply { statsTtl = value.toKotlinDuration() }
 
         /** Sets [TaskQueueConfig.observeInterval]. */
@@ -164,6 +168,7 @@ public class TaskQueueConfig(
          *
          * @throws IllegalArgumentException as the [TaskQueueConfig] constructor does.
          */
+        @Suppress("DEPRECATION")
         public fun build(): TaskQueueConfig = TaskQueueConfig(
             retryPolicy = retryPolicy,
             retryPolicies = retryPolicies.toMap(),

@@ -48,6 +48,18 @@ class AsyncOfflineQueueTest {
   }
 
   @Test
+  @DisplayName("peekPage completes with a page and the cursor of the next one")
+  void peekPage() throws Exception {
+    await(async.queueEvent(click("a")));
+    await(async.queueEvent(click("b")));
+    EventPage first = await(async.peekPage(1, null));
+    assertEquals("a", first.getEvents().get(0).getEventId());
+    EventPage second = await(async.peekPage(1, first.getNextCursor()));
+    assertEquals("b", second.getEvents().get(0).getEventId());
+    assertEquals(null, second.getNextCursor());
+  }
+
+  @Test
   @DisplayName("a chain of futures enqueues, peeks and marks events synced")
   void enqueuePeekAndMarkSynced() throws Exception {
     CompletableFuture<Integer> synced =

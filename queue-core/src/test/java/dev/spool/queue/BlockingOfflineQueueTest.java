@@ -46,6 +46,22 @@ class BlockingOfflineQueueTest {
   }
 
   @Test
+  @DisplayName("peekPage pages oldest first with a cursor that survives a trip through text")
+  void peekPageWithCursor() throws IOException {
+    queue.queueEvent(click("a"));
+    queue.queueEvent(click("b"));
+    queue.queueEvent(click("c"));
+
+    EventPage first = queue.peekPage(2);
+    assertEquals(List.of("a", "b"), ids(first.getEvents()));
+    assertNotNull(first.getNextCursor());
+    EventPage second = queue.peekPage(2, EventCursor.parse(first.getNextCursor().toString()));
+    assertEquals(List.of("c"), ids(second.getEvents()));
+    assertNull(second.getNextCursor());
+    assertThrows(IllegalArgumentException.class, () -> EventCursor.parse("not a cursor"));
+  }
+
+  @Test
   @DisplayName("enqueued events are peeked oldest first and markSynced deletes them")
   void enqueuePeekAndMarkSynced() throws IOException {
     EnqueueResult first = queue.queueEvent(click("a"));

@@ -22,17 +22,21 @@ import kotlinx.coroutines.launch
  * Below [SpoolInspectionConfig.path] (default `/spool`) it mounts:
  * - `/` the dashboard: one static page (HTML, a script and a stylesheet, no build step) that polls
  *   the JSON routes: live counts per queue and state, a task table with state and type filters
- *   and cursor paging, a task's detail, lease and transition log, dead letters with a requeue
+ *   and cursor paging, pending events of offline queues with cursor paging, a task's detail, lease and transition log, dead letters with a requeue
  *   button when admin actions are on, schedules with pause and resume buttons, workers, and a
  *   chart of completions over the last minutes;
  * - `/api/…` the JSON routes, documented in OpenAPI 3.0 at `/api/openapi.json`. The document is
  *   generated from the same table the routes are mounted from.
  *
- * **Cost.** Every route is a paged query (at most 500 rows) or a stats call; the dashboard's live
- * refresh reads only the counts the queues keep ([dev.spool.queue.OfflineQueue.sizes] and the
- * cached [dev.spool.tasks.TaskQueue.stats]), never a scan of the tasks. A sampler per task queue
- * reads the stats once per [SpoolInspectionConfig.throughputInterval] for the chart; it runs in the
- * application's scope and stops with it.
+ * **Cost.** Every route the dashboard polls is a paged query (at most 500 rows, found through an
+ * index from a cursor) or reads counts the queues keep, so it costs the same with a million tasks
+ * or events as with ten: [dev.spool.queue.OfflineQueue.sizes] and the oldest event by the FIFO
+ * index for offline queues, [dev.spool.tasks.TaskQueue.stats] (O(1) on SQLite: counts kept by
+ * triggers) for task queues. `/offline/{queue}/stats` (retry buckets and top event types, which
+ * group every row) is not polled: it is for a person or a script asking once, and is cached until
+ * the file changes. A sampler per task queue reads the stats once per
+ * [SpoolInspectionConfig.throughputInterval] for the chart; it runs in the application's scope and
+ * stops with it.
  *
  * **Errors.** Every answer of `/api` is JSON. Bad input (a malformed id, cursor, state or limit, an
  * oversized page) is a 400, unknown ids and queues a 404, a missing token 401, admin actions

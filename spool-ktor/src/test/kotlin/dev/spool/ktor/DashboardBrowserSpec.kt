@@ -163,6 +163,21 @@ class DashboardBrowserSpec : FunSpec({
         }
     }
 
+    test("an offline queue's pending events page forwards and back") {
+        repeat(12) { served.events.queueEvent(dev.spool.queue.QueueEvent("ev$it", "click", """{"n":$it}""")) }
+        fun eventIds() = (js("return Array.from(document.querySelectorAll('#events tbody tr[data-event-id]')).map(r => r.dataset.eventId)") as List<*>).map { it.toString() }
+        click("#queues button[data-queue='events']")
+        waitUntil("pending count and oldest age") { text("count-events-size") == "12" && text("count-events-oldest")!!.endsWith(" s") }
+        Select(driver.findElement(By.id("events-page-size"))).selectByVisibleText("10")
+        waitUntil("first page") { eventIds() == (0 until 10).map { "ev$it" } }
+        click("#events-next")
+        waitUntil("second page") { eventIds() == listOf("ev10", "ev11") && text("events-page-no") == "page 2" }
+        click("#events-prev")
+        waitUntil("first page again") { eventIds() == (0 until 10).map { "ev$it" } && text("events-page-no") == "page 1" }
+        click("#queues button[data-queue='jobs']")
+        waitUntil("back on the task queue") { driver.findElement(By.id("task-view")).isDisplayed }
+    }
+
     test("a screenshot of the dashboard is saved under target/") {
         // Some work for the chart and the worker table, then a picture for the README.
         served.tasks.registerWorker("worker-2", setOf("gpu"), 30.seconds)

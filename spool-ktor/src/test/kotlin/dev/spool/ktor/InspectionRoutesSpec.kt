@@ -4,6 +4,7 @@ import dev.spool.queue.QueueEvent
 import dev.spool.tasks.TaskState
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.longs.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
@@ -59,6 +60,25 @@ class InspectionRoutesSpec : FunSpec({
             reply["events"]!!.jsonArray.map { it.jsonObject["eventId"]!!.jsonPrimitive.content } shouldContainExactly listOf("e0", "e1")
             reply["events"]!!.jsonArray[1].jsonObject["payload"]!!.jsonObject["n"]!!.jsonPrimitive.int shouldBe 1
             reply["size"]!!.jsonPrimitive.int shouldBe 5
+        }
+    }
+
+    test("pending events page with a cursor, which is a position: acknowledged events shift nothing") {
+        Served.open().use { s ->
+            repeat(7) { s.events.queueEvent(QueueEvent("e$it", "click", """{"n":$it}""")) }
+            fun ids(reply: Reply) = reply.json["events"]!!.jsonArray.map { it.jsonObject["eventId"]!!.jsonPrimitive.content }
+            val first = s.api("/offline/events/events?limit=3")
+            ids(first) shouldContainExactly listOf("e0", "e1", "e2")
+            val cursor = first.json["nextCursor"]!!.jsonPrimitive.content
+            s.events.markSynced(listOf("e1", "e3")) shouldBe 2
+            s.events.queueEvent(QueueEvent("e7", "click", "{}"))
+            val second = s.api("/offline/events/events?limit=3&cursor=$cursor")
+            ids(second) shouldContainExactly listOf("e4", "e5", "e6")
+            val third = s.api("/offline/events/events?limit=3&cursor=${second.json["nextCursor"]!!.jsonPrimitive.content}")
+            ids(third) shouldContainExactly listOf("e7")
+            third.json["nextCursor"] shouldBe JsonNull
+            third.json["size"]!!.jsonPrimitive.int shouldBe 6
+            s.api("/overview").json["offline"]!!.jsonArray.single().jsonObject["oldestEventAgeMs"]!!.jsonPrimitive.long shouldBeGreaterThanOrEqual 0L
         }
     }
 
@@ -144,6 +164,10 @@ class InspectionRoutesSpec : FunSpec({
                 "/tasks/jobs/tasks/0" to "id",
                 "/tasks/jobs/tasks/99999999999999999999" to "id",
                 "/offline/events/events?limit=100000" to "limit",
+                "/offline/events/events?cursor=abc" to "cursor",
+                "/offline/events/events?cursor=1.0" to "cursor",
+                "/offline/events/events?cursor=12" to "cursor",
+                "/offline/events/events?cursor=${"9".repeat(60)}.1" to "cursor",
             )
             for ((path, field) in cases) {
                 val reply = s.api(path)

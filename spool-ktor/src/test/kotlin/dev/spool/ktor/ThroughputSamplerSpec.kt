@@ -2,7 +2,6 @@ package dev.spool.ktor
 
 import dev.spool.ktor.internal.ThroughputSampler
 import dev.spool.tasks.TaskQueue
-import dev.spool.tasks.TaskQueueConfig
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
@@ -10,14 +9,13 @@ import kotlinx.serialization.json.jsonArray
 import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
 import kotlinx.serialization.json.long
-import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.minutes
 import kotlin.time.Duration.Companion.seconds
 
 class ThroughputSamplerSpec : FunSpec({
     test("each sample counts the completions and failures since the previous one, and the window keeps the newest") {
-        // statsTtl 0: every stats() call reads the file, so each sample sees the work just done.
-        TaskQueue.open(tempDir().resolve("tasks.db"), TaskQueueConfig(statsTtl = 0.milliseconds)).use { q ->
+        // stats() is exact at every call (nothing cached), so each sample sees the work just done.
+        TaskQueue.open(tempDir().resolve("tasks.db")).use { q ->
             val sampler = ThroughputSampler(q, interval = 1.minutes, window = 2.minutes)
             sampler.sample()
             repeat(3) {

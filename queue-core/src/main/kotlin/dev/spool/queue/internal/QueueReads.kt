@@ -1,6 +1,9 @@
 package dev.spool.queue.internal
 
 import dev.spool.engine.ReadConnection
+import dev.spool.engine.query
+import dev.spool.queue.EventCursor
+import dev.spool.queue.EventPage
 import dev.spool.queue.QueueStats
 import dev.spool.queue.QueuedEvent
 import org.jetbrains.exposed.v1.core.Op
@@ -35,6 +38,30 @@ internal class QueueReads(
     suspend fun peek(limit: Int): List<QueuedEvent> {
         require(limit >= 0) { "limit must not be negative, was $limit" }
         return visible(limit) { fetch -> QueueTable.selectAll().fifo().limit(fetch) }
+    }
+
+    /**
+     * A page in FIFO order after [cursor], leaving out acknowledged rows as [peek] does. The
+     * cursor is the position (timestamp, id) of the last row looked at, so the next page starts
+     * after it whatever was deleted or appended meanwhile; `queue_fifo` finds it (see PAGE).
+     */
+    suspend fun peekPage(limit: Int, cursor: EventCursor?): EventPage {
+        require(limit >= 1) { "limit must be at least 1, was $limit" }
+        val before = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
+        val hidden = maxOf(before.size, ledger.pending)
+        val fetch = (limit.toLong() + 1 + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
+        val rows = reader.read {
+            (connection.connection as Connection).query(PAGE, cursor?.timestamp ?: Long.MIN_VALUE, cursor?.rowId ?: 0L, fetch) { rs ->
+                buildList { while (rs.next()) add(EventCursor(rs.getLong(QueueTable.timestamp.sql), rs.getLong(QueueTable.id.sql)) to QueueTable.toQueuedEvent(rs)) }
+            }
+        }
+        val visible = rows.filterNot { (_, event) -> ledger.hides(event.eventId, event.revision) || hides(before, event.eventId, event.revision) }
+        return when {
+            visible.size > limit -> EventPage(visible.take(limit).map { it.second }, visible[limit - 1].first)
+            // Hidden rows made room: the page is short, yet rows follow the last one read.
+            rows.size == fetch -> EventPage(visible.map { it.second }, rows.last().first)
+            else -> EventPage(visible.map { it.second }, null)
+        }
     }
 
     suspend fun eventsBelowRetryCount(maxRetries: Int, limit: Int): List<QueuedEvent> {
@@ -95,5 +122,15 @@ internal class QueueReads(
             .filterNot { ledger.hides(it.eventId, it.revision) || hides(before, it.eventId, it.revision) }
             .take(limit)
             .toList()
+    }
+
+    internal companion object {
+        /**
+         * A page after a position: ?1 timestamp, ?2 id (Long.MIN_VALUE and 0 for the first page),
+         * ?3 rows. The row value comparison is a range on `queue_fifo (timestamp, id)`.
+         */
+        val PAGE: String = "SELECT ${QueueTable.columns.joinToString { it.sql }} FROM ${QueueTable.tableName} " +
+            "WHERE (${QueueTable.timestamp.sql}, ${QueueTable.id.sql}) > (?, ?) " +
+            "ORDER BY ${QueueTable.timestamp.sql}, ${QueueTable.id.sql} LIMIT ?"
     }
 }

@@ -4,6 +4,7 @@ import dev.spool.queue.QueuedEvent
 import org.jetbrains.exposed.v1.core.Column
 import org.jetbrains.exposed.v1.core.ResultRow
 import org.jetbrains.exposed.v1.core.Table
+import java.sql.ResultSet
 import java.time.Instant
 
 /**
@@ -26,6 +27,18 @@ internal object QueueTable : Table("queue") {
 
     /** The columns `drainToFile` exports; each becomes the JSON key of the same name. */
     val exportColumns: List<Column<*>> = listOf(eventId, eventType, projectId, coalesceKey, timestamp, retryCount, payload)
+
+    /** The same mapping for a hand-written statement's row, read by column name. */
+    fun toQueuedEvent(rs: ResultSet): QueuedEvent = QueuedEvent(
+        eventId = rs.getString(eventId.name),
+        eventType = rs.getString(eventType.name),
+        payload = rs.getString(payload.name),
+        projectId = rs.getString(projectId.name),
+        coalesceKey = rs.getString(coalesceKey.name),
+        timestamp = Instant.ofEpochMilli(rs.getLong(timestamp.name)),
+        retryCount = rs.getInt(retryCount.name),
+        revision = rs.getLong(revision.name),
+    )
 
     fun toQueuedEvent(row: ResultRow): QueuedEvent = QueuedEvent(
         eventId = row[eventId],

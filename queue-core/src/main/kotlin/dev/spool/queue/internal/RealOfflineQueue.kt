@@ -16,6 +16,8 @@ import dev.spool.queue.BatchEventResult
 import dev.spool.queue.BlockingOfflineQueue
 import dev.spool.queue.DeferredSync
 import dev.spool.queue.EnqueueResult
+import dev.spool.queue.EventCursor
+import dev.spool.queue.EventPage
 import dev.spool.queue.InvalidEventException
 import dev.spool.queue.OfflineQueue
 import dev.spool.queue.OfflineQueueFullException
@@ -205,6 +207,8 @@ internal class RealOfflineQueue private constructor(
     override suspend fun sizeFromDisk(): Int = reads.sizeFromDisk()
 
     override suspend fun peek(limit: Int): List<QueuedEvent> = reads.peek(limit)
+
+    override suspend fun peekPage(limit: Int, cursor: EventCursor?): EventPage = reads.peekPage(limit, cursor)
 
     override suspend fun eventsBelowRetryCount(maxRetries: Int, limit: Int): List<QueuedEvent> =
         reads.eventsBelowRetryCount(maxRetries, limit)

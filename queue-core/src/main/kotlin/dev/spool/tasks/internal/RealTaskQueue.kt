@@ -28,7 +28,6 @@ import dev.spool.tasks.WorkerInfo
 import java.nio.file.Path
 import java.sql.Connection
 import java.time.Instant
-import java.util.concurrent.atomic.AtomicLong
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
 import kotlinx.coroutines.channels.BufferOverflow
@@ -40,21 +39,14 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.CopyOnWriteArrayList
-import org.jetbrains.exposed.v1.core.SortOrder
-import org.jetbrains.exposed.v1.core.and
-import org.jetbrains.exposed.v1.core.eq
-import org.jetbrains.exposed.v1.core.greater
-import org.jetbrains.exposed.v1.core.inList
 import org.jetbrains.exposed.v1.jdbc.JdbcTransaction
-import org.jetbrains.exposed.v1.jdbc.andWhere
-import org.jetbrains.exposed.v1.jdbc.selectAll
 import org.slf4j.LoggerFactory
 
 /**
  * The engine behind [TaskQueue], on top of the file's [SqliteDatabase] (connections, the single
  * writer, checkpoints, maintenance, close): every state change, with its `task_log` row, runs in
- * the writer's transaction; `get`, `list`, `taskLog`, `workers` and `stats` use the read
- * connection (Exposed).
+ * the writer's transaction; `get`, `list`, `taskLog`, `workers`, `schedules` and `stats` use the
+ * read connection through [TaskReads].
  *
  * Fields marked "writer" are touched only on the writer thread. Transitions made inside a
  * transaction wait in [pending] and are published by [committed], or dropped by [rolledBack].
@@ -73,13 +65,12 @@ internal class RealTaskQueue private constructor(
     /** Attached instrumentation; empty unless a metrics binder attached itself. */
     val listeners: MutableList<TaskQueueListener> = CopyOnWriteArrayList()
     private val pending = ArrayList<TaskTransition>() // writer
-    private val writes = AtomicLong()
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
         extraBufferCapacity = TRANSITION_BUFFER,
         onBufferOverflow = BufferOverflow.DROP_OLDEST,
     )
 
-    @Volatile private var cachedStats: CachedStats? = null
+    private val reads = TaskReads(reader)
 
     private val engine = database.start(this)
 
@@ -95,7 +86,6 @@ internal class RealTaskQueue private constructor(
     }
 
     override fun committed() {
-        writes.incrementAndGet()
         commits.value = commits.value + 1
         for (transition in pending) mutableTransitions.tryEmit(transition)
         if (listeners.isNotEmpty()) {
@@ -418,9 +408,7 @@ internal class RealTaskQueue private constructor(
         return write { schedules.define(name, definition, now()) }
     }
 
-    override suspend fun schedules(): List<Schedule> = read {
-        TaskSchedulesTable.selectAll().orderBy(TaskSchedulesTable.name to SortOrder.ASC).map { TaskSchedulesTable.toSchedule(Cells.of(it)) }
-    }
+    override suspend fun schedules(): List<Schedule> = reads.schedules()
 
     override suspend fun pauseSchedule(name: String): Boolean = write { schedules.pause(name, now()) }
 
@@ -452,81 +440,19 @@ internal class RealTaskQueue private constructor(
 
     // ---- Reads ----
 
-    override suspend fun get(taskId: TaskId): Task? = read {
-        TasksTable.selectAll().where { TasksTable.id eq taskId.value }.singleOrNull()?.let(TasksTable::toTask)
-    }
+    override suspend fun get(taskId: TaskId): Task? = reads.get(taskId)
 
-    override suspend fun list(filter: TaskFilter, cursor: TaskId?): TaskPage = read {
-        val query = TasksTable.selectAll()
-        filter.states?.let { states -> query.andWhere { TasksTable.state inList states } }
-        filter.type?.let { type -> query.andWhere { TasksTable.type eq type } }
-        cursor?.let { after -> query.andWhere { TasksTable.id greater after.value } }
-        val rows = query.orderBy(TasksTable.id to SortOrder.ASC).limit(filter.limit + 1).map(TasksTable::toTask)
-        val page = rows.take(filter.limit)
-        TaskPage(page, if (rows.size > filter.limit) page.last().id else null)
-    }
+    override suspend fun list(filter: TaskFilter, cursor: TaskId?): TaskPage = reads.list(filter, cursor)
 
-    override suspend fun taskLog(taskId: TaskId): List<TaskTransition> = read {
-        TaskLogTable.selectAll().where { TaskLogTable.taskId eq taskId.value }
-            .orderBy(TaskLogTable.id to SortOrder.ASC)
-            .map(TaskLogTable::toTransition)
-    }
+    override suspend fun taskLog(taskId: TaskId): List<TaskTransition> = reads.taskLog(taskId)
 
-    override suspend fun workers(): List<WorkerInfo> {
-        val staleBefore = now() - config.staleWorkerTimeout.inWholeMilliseconds
-        return read {
-            TaskWorkersTable.selectAll().orderBy(TaskWorkersTable.workerId to SortOrder.ASC).map {
-                WorkerInfo(
-                    workerId = it[TaskWorkersTable.workerId],
-                    capabilities = decodeStrings(it[TaskWorkersTable.capabilities]),
-                    leaseTtl = it[TaskWorkersTable.leaseTtlMs].milliseconds,
-                    lastHeartbeat = Instant.ofEpochMilli(it[TaskWorkersTable.lastHeartbeat]),
-                    stale = it[TaskWorkersTable.lastHeartbeat] < staleBefore,
-                )
-            }
-        }
-    }
+    override suspend fun workers(): List<WorkerInfo> = reads.workers(staleBefore = now() - config.staleWorkerTimeout.inWholeMilliseconds)
 
+    /** Exact at every call, from any process: the counts are kept by triggers, so nothing is cached. */
     override suspend fun stats(): TaskStats {
         engine.checkOpen()
-        val version = writes.get()
         val now = now()
-        cachedStats?.let { if (it.version == version && now - it.at < config.statsTtl.inWholeMilliseconds) return it.stats }
-        val activeSince = now - config.staleWorkerTimeout.inWholeMilliseconds
-        val stats = read {
-            val connection = this.connection.connection as Connection
-            connection.prepareStatement(STATS_SQL).use { statement ->
-                statement.setLong(1, activeSince)
-                statement.executeQuery().use { rs ->
-                    val depth = LinkedHashMap<String, MutableMap<TaskState, Int>>()
-                    var oldest: Long? = null
-                    val counters = HashMap<String, Long>()
-                    while (rs.next()) {
-                        val type = rs.getString(1)
-                        val key = rs.getString(2)
-                        if (type == null) {
-                            counters[key] = rs.getLong(3)
-                            continue
-                        }
-                        val state = TaskState.valueOf(key)
-                        depth.getOrPut(type) { java.util.EnumMap(TaskState::class.java) }[state] = rs.getInt(3)
-                        if (state == TaskState.QUEUED) {
-                            val created = rs.getLong(4)
-                            oldest = if (oldest == null) created else minOf(oldest, created)
-                        }
-                    }
-                    TaskStats(
-                        depth = depth,
-                        oldestQueuedAge = oldest?.let { (now - it).coerceAtLeast(0).milliseconds },
-                        succeeded = counters[TaskSchema.COUNTER_SUCCEEDED] ?: 0,
-                        failed = counters[TaskSchema.COUNTER_FAILED] ?: 0,
-                        activeWorkers = (counters[WORKERS_KEY] ?: 0).toInt(),
-                    )
-                }
-            }
-        }
-        cachedStats = CachedStats(version, now, stats)
-        return stats
+        return reads.stats(now, activeSince = now - config.staleWorkerTimeout.inWholeMilliseconds)
     }
 
     private suspend fun <T> read(block: JdbcTransaction.() -> T): T = reader.read(block)
@@ -570,20 +496,8 @@ internal class RealTaskQueue private constructor(
         database.close()
     }
 
-    private class CachedStats(val version: Long, val at: Long, val stats: TaskStats)
-
     internal companion object {
         private const val TRANSITION_BUFFER = 4096
-        private const val WORKERS_KEY = "workers"
-
-        /** One aggregate query: task depth by type and state, then the worker count and counters (type NULL). */
-        private val STATS_SQL = """
-            SELECT type, state, COUNT(*), MIN(created_at) FROM tasks GROUP BY type, state
-            UNION ALL
-            SELECT NULL, '$WORKERS_KEY', COUNT(*), NULL FROM task_workers WHERE last_heartbeat >= ?
-            UNION ALL
-            SELECT NULL, name, value, NULL FROM task_counters
-        """.trimIndent()
 
         private fun order(strategy: ClaimStrategy): Comparator<Task> = when (strategy) {
             ClaimStrategy.FIFO, ClaimStrategy.WEIGHTED_RANDOM -> compareBy { it.id.value }

@@ -17,15 +17,24 @@ import java.sql.Connection
  * migrations refuse a task file as "newer than this Spool understands".
  *
  * - 0 with none of our tables and no `queue` table: a new file; create [CURRENT].
+ * - Version 1 or 2: migrated step by step to [CURRENT] in one transaction.
  * - [CURRENT]: nothing to do. Newer task versions: refused, so an old Spool never damages a
  *   newer file. Anything else: refused as not a task-queue file.
+ *
+ * From version 3, `task_depth` holds the number of tasks per (type, state). Triggers on `tasks`
+ * keep it exact in the transaction of every insert, state change and delete, whoever makes it
+ * (this process's writer, another process on the file, a purge), so `stats()` reads a few rows
+ * instead of counting the table.
  */
 internal object TaskSchema {
     const val VERSION_BASE = 1_000_000
-    const val CURRENT = VERSION_BASE + 2
+    const val CURRENT = VERSION_BASE + 3
 
     /** Version 1 had no fencing token and no schedules. */
     private const val V1 = VERSION_BASE + 1
+
+    /** Version 2 had no `task_depth` counts. */
+    private const val V2 = VERSION_BASE + 2
 
     private val STATES = TaskState.entries.joinToString(", ") { "'$it'" }
 
@@ -80,7 +89,31 @@ internal object TaskSchema {
         """,
         "CREATE TABLE task_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
         "INSERT INTO task_counters (name, value) VALUES ('$COUNTER_SUCCEEDED', 0), ('$COUNTER_FAILED', 0)",
-    ) + SCHEDULES
+    ) + SCHEDULES + DEPTH
+
+    /** Adds 1 to the count of (type, state) of the row `row` (NEW or OLD), creating it at 1. */
+    private fun increment(row: String) =
+        "INSERT INTO task_depth (type, state, n) VALUES ($row.type, $row.state, 1) " +
+            "ON CONFLICT (type, state) DO UPDATE SET n = n + 1;"
+
+    private fun decrement(row: String) = "UPDATE task_depth SET n = n - 1 WHERE type = $row.type AND state = $row.state;"
+
+    /**
+     * The per-(type, state) counts and the triggers that keep them. Rows that drop to 0 stay
+     * (reads skip them) until [TaskStatements.purge] deletes them, so a busy type's row is
+     * updated in place rather than deleted and re-created at every claim.
+     */
+    private val DEPTH: List<String>
+        get() = listOf(
+            "CREATE TABLE task_depth (type TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (type, state)) WITHOUT ROWID",
+            "CREATE TRIGGER task_depth_insert AFTER INSERT ON tasks BEGIN ${increment("NEW")} END",
+            "CREATE TRIGGER task_depth_delete AFTER DELETE ON tasks BEGIN ${decrement("OLD")} END",
+            """
+            CREATE TRIGGER task_depth_update AFTER UPDATE OF type, state ON tasks
+            WHEN OLD.type IS NOT NEW.type OR OLD.state IS NOT NEW.state
+            BEGIN ${decrement("OLD")} ${increment("NEW")} END
+            """,
+        )
 
     private val SCHEDULES: List<String>
         get() = listOf(
@@ -115,6 +148,10 @@ internal object TaskSchema {
             "UPDATE tasks SET lease_token = attempts",
         ) + SCHEDULES
 
+    /** From version 2: the depth counts, backfilled once from the tasks there are. */
+    private val FROM_V2: List<String>
+        get() = DEPTH + "INSERT INTO task_depth (type, state, n) SELECT type, state, COUNT(*) FROM tasks GROUP BY type, state"
+
     /** Brings the file at [connection] to [CURRENT], in one transaction. */
     fun migrate(connection: Connection, describe: String) {
         connection.execute("BEGIN IMMEDIATE")
@@ -125,8 +162,9 @@ internal object TaskSchema {
             }
             when {
                 version == CURRENT -> Unit
-                version == V1 -> {
-                    FROM_V1.forEach { connection.execute(it.trimIndent()) }
+                version == V1 || version == V2 -> {
+                    if (version == V1) FROM_V1.forEach { connection.execute(it.trimIndent()) }
+                    FROM_V2.forEach { connection.execute(it.trimIndent()) }
                     connection.execute("PRAGMA user_version = $CURRENT")
                 }
                 version > CURRENT -> throw QueueStorageException(
@@ -153,5 +191,5 @@ internal object TaskSchema {
 
     const val COUNTER_SUCCEEDED = "succeeded"
     const val COUNTER_FAILED = "failed"
-    private val OWN_TABLES = listOf("tasks", "task_log", "task_workers", "task_counters", "task_schedules")
+    private val OWN_TABLES = listOf("tasks", "task_log", "task_workers", "task_counters", "task_schedules", "task_depth")
 }

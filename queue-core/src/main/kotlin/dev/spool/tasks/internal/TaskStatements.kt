@@ -84,6 +84,7 @@ internal class TaskStatements(private val connection: Connection, writer: () -> 
         "DELETE FROM task_log WHERE task_id IN (SELECT id FROM tasks WHERE state IN ($finalStates) AND updated_at < ?)",
     )
     private val purgeTasks = prepare("DELETE FROM tasks WHERE state IN ($finalStates) AND updated_at < ?")
+    private val purgeDepth = prepare("DELETE FROM task_depth WHERE n = 0")
     private val addCounter = prepare("UPDATE task_counters SET value = value + ? WHERE name = ?")
 
     /** Inserts a task and returns its id. The caller has settled any idempotency key first. */
@@ -239,12 +240,17 @@ internal class TaskStatements(private val connection: Connection, writer: () -> 
         return deleteWorker.executeUpdate()
     }
 
-    /** Deletes final tasks last changed before [before], with their log; returns how many tasks. */
+    /**
+     * Deletes final tasks last changed before [before], with their log, and the depth rows left
+     * at 0 (types no longer in use); returns how many tasks.
+     */
     fun purge(before: Long): Int {
         purgeLog.setLong(1, before)
         purgeLog.executeUpdate()
         purgeTasks.setLong(1, before)
-        return purgeTasks.executeUpdate()
+        val deleted = purgeTasks.executeUpdate()
+        purgeDepth.executeUpdate()
+        return deleted
     }
 
     fun addCounter(name: String, delta: Int) {

@@ -86,15 +86,15 @@ internal object TaskLogTable : Table("task_log") {
 
     override val primaryKey: PrimaryKey = PrimaryKey(id)
 
-    fun toTransition(row: ResultRow): TaskTransition = TaskTransition(
-        taskId = TaskId(row[taskId]),
-        type = row[type],
-        from = row[fromState],
-        to = row[toState],
-        at = Instant.ofEpochMilli(row[at]),
-        workerId = row[workerId],
-        attempt = row[attempt],
-        error = row[error],
+    fun toTransition(cells: Cells): TaskTransition = TaskTransition(
+        taskId = TaskId(cells[taskId]),
+        type = cells[type],
+        from = cells[fromState],
+        to = cells[toState],
+        at = Instant.ofEpochMilli(cells[at]),
+        workerId = cells[workerId],
+        attempt = cells[attempt],
+        error = cells[error],
     )
 }
 
@@ -115,6 +115,18 @@ internal object TaskCountersTable : Table("task_counters") {
     val value = long("value")
 
     override val primaryKey: PrimaryKey = PrimaryKey(name)
+}
+
+/**
+ * The `task_depth` table: how many tasks there are per type and state, kept exact by triggers on
+ * `tasks` (see [TaskSchema]). Rows may hold 0.
+ */
+internal object TaskDepthTable : Table("task_depth") {
+    val type = text("type")
+    val state = enumerationByName("state", 16, TaskState::class)
+    val n = long("n")
+
+    override val primaryKey: PrimaryKey = PrimaryKey(type, state)
 }
 
 /** The `task_schedules` table: one row per recurring schedule. */
@@ -162,7 +174,8 @@ internal object TaskSchedulesTable : Table("task_schedules") {
 }
 
 /** Every table of a task-queue file, in creation order. */
-internal val TASK_TABLES: List<Table> = listOf(TasksTable, TaskLogTable, TaskWorkersTable, TaskCountersTable, TaskSchedulesTable)
+internal val TASK_TABLES: List<Table> =
+    listOf(TasksTable, TaskLogTable, TaskWorkersTable, TaskCountersTable, TaskSchedulesTable, TaskDepthTable)
 
 /** The columns of [table] as a SQL list, in declaration order, for hand-written statements. */
 internal fun columnList(table: Table, alias: String? = null): String =

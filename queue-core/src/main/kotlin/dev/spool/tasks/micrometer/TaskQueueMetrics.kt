@@ -50,7 +50,7 @@ import kotlin.time.Duration.Companion.seconds
  *
  * Counters and timers count what goes through this queue object (this process), as it commits;
  * the gauges show the whole file, refreshed every [refreshInterval] from [TaskQueue.stats] (one
- * aggregate query, cached by the queue). Micrometer is an optional dependency of `queue-core`:
+ * read of the counts the file keeps, O(1) on SQLite). Micrometer is an optional dependency of `queue-core`:
  * add `io.micrometer:micrometer-core` to use this class.
  *
  * **Threading.** [bindTo] and [close] may be called from any thread; counters are recorded on

@@ -19,6 +19,10 @@ internal object Endpoints {
     private val idParam = Parameter("id", Parameter.Location.PATH, Schema.Integer(), "A task id")
     private val limitParam = Parameter("limit", Parameter.Location.QUERY, Schema.Integer("int32"), "Largest page, 1 to $MAX_PAGE (default $DEFAULT_PAGE)")
     private val cursorParam = Parameter("cursor", Parameter.Location.QUERY, Schema.Str(), "The nextCursor of the previous page")
+    private val eventCursorParam = Parameter(
+        "cursor", Parameter.Location.QUERY, Schema.Str(),
+        "The nextCursor of the previous page: a position in FIFO order, so events acknowledged or appended meanwhile shift nothing",
+    )
     private val scheduleParam = Parameter("name", Parameter.Location.PATH, Schema.Str(), "A schedule name")
     private val typeParam = Parameter("type", Parameter.Location.QUERY, Schema.Str(), "Only tasks of this type")
     private val stateParam = Parameter("state", Parameter.Location.QUERY, Schema.Str(), "Comma-separated task states, any case, such as queued,leased")
@@ -47,6 +51,9 @@ internal object Endpoints {
             Access.READ, emptyList(), Schemas.ref("Overview"), emptySet(),
         ) {
             val tasks = mount.taskQueues.map { (name, queue) -> name to queue.stats() }
+            // O(1) figures only: the writer's count and the first event by the FIFO index.
+            val oldest = mount.offlineQueues.mapValues { (_, queue) -> queue.peekPage(limit = 1).events.firstOrNull()?.timestamp }
+            val now = Instant.now()
             buildJsonObject {
                 putJsonArray("offline") {
                     mount.offlineQueues.forEach { (name, queue) ->
@@ -54,6 +61,7 @@ internal object Endpoints {
                             put("name", name)
                             put("size", queue.sizes.value)
                             put("maxQueueSize", queue.config.maxQueueSize)
+                            put("oldestEventAgeMs", oldest[name]?.let { java.time.Duration.between(it, now).toMillis().coerceAtLeast(0) })
                         }
                     }
                 }
@@ -72,20 +80,23 @@ internal object Endpoints {
             }
         },
         Endpoint(
-            HttpMethod.Get, "/offline/{queue}/stats", "getOfflineQueueStats", "Statistics of an offline queue (OfflineQueue.stats)",
+            HttpMethod.Get, "/offline/{queue}/stats", "getOfflineQueueStats",
+            "Statistics of an offline queue (OfflineQueue.stats): grouped counts, cached until the file changes; not polled by the dashboard",
             Access.READ, listOf(queueParam), Schemas.ref("OfflineQueueStats"), emptySet(),
         ) { request ->
             val queue: OfflineQueue = request.offlineQueue()
             queue.stats().toJson(queue.sizes.value, queue.deferredSync.pending)
         },
         Endpoint(
-            HttpMethod.Get, "/offline/{queue}/events", "listPendingEvents", "The oldest pending events of an offline queue",
-            Access.READ, listOf(queueParam, limitParam), Schemas.ref("EventPage"), setOf(bad),
+            HttpMethod.Get, "/offline/{queue}/events", "listPendingEvents", "A page of pending events of an offline queue, oldest first",
+            Access.READ, listOf(queueParam, limitParam, eventCursorParam), Schemas.ref("EventPage"), setOf(bad),
         ) { request ->
             val queue = request.offlineQueue()
-            val events = queue.peek(request.limit())
+            val limit = request.limit()
+            val page = queue.peekPage(limit, request.eventCursor())
             buildJsonObject {
-                putJsonArray("events") { events.forEach { add(it.toJson()) } }
+                putJsonArray("events") { page.events.forEach { add(it.toJson()) } }
+                put("nextCursor", page.nextCursor?.toString())
                 put("size", queue.sizes.value)
             }
         },

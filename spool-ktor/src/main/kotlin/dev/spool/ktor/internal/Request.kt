@@ -1,6 +1,7 @@
 package dev.spool.ktor.internal
 
 import dev.spool.ktor.AdminAction
+import dev.spool.queue.EventCursor
 import dev.spool.queue.OfflineQueue
 import dev.spool.tasks.TaskId
 import dev.spool.tasks.TaskQueue
@@ -53,6 +54,17 @@ internal class Request(val call: ApplicationCall, private val mount: Mount) {
     /** The `cursor` query parameter: the `nextCursor` of the previous page. */
     fun cursor(): TaskId? = query["cursor"]?.let { TaskId(positiveLong(it, "cursor")) }
 
+    /** The `cursor` query parameter of the events route: the text of an [EventCursor]. */
+    fun eventCursor(): EventCursor? {
+        val raw = query["cursor"] ?: return null
+        if (raw.length > MAX_CURSOR_LENGTH) throw ApiError.badRequest("cursor", "cursor must be the nextCursor of a previous page")
+        return try {
+            EventCursor.parse(raw)
+        } catch (e: IllegalArgumentException) {
+            throw ApiError.badRequest("cursor", "cursor must be the nextCursor of a previous page, was '$raw'")
+        }
+    }
+
     fun states(): Set<TaskState>? {
         val raw = query["state"] ?: return null
         val names = raw.split(',').map { it.trim() }.filter { it.isNotEmpty() }
@@ -97,6 +109,8 @@ internal class Request(val call: ApplicationCall, private val mount: Mount) {
     }
 
     private companion object {
+        /** Two longs and a dot. */
+        const val MAX_CURSOR_LENGTH = 41
         val auditLog = LoggerFactory.getLogger("dev.spool.ktor.audit")
     }
 }

@@ -30,6 +30,7 @@ internal object Schemas {
                 "name"(Schema.Str())
                 "size"(count, "Rows in the queue, from the count the writer keeps")
                 "maxQueueSize"(count)
+                "oldestEventAgeMs".nullable(long, "Age of the oldest pending event, found through the FIFO index")
             }))
             "tasks"(Schema.Arr(obj {
                 "name"(Schema.Str())
@@ -63,7 +64,8 @@ internal object Schemas {
             "retryCount"(count)
         },
         "EventPage" to obj {
-            "events"(Schema.Arr(Schema.Ref("Event")), "The oldest pending events, in upload (FIFO) order")
+            "events"(Schema.Arr(Schema.Ref("Event")), "Pending events after the cursor, in upload (FIFO) order")
+            "nextCursor".nullable(Schema.Str(), "Pass as cursor for the next page; null on the last page")
             "size"(count, "Rows in the queue")
         },
         "TaskQueueStats" to obj {

@@ -16,7 +16,7 @@ import kotlin.time.Duration
  * [window] of them, so the dashboard can chart completions per interval. The counters live in the
  * file, so work done by other processes on it is counted too.
  *
- * Costs one (cached) [TaskQueue.stats] call per interval. [sample] is called by one coroutine;
+ * Costs one [TaskQueue.stats] call per interval (O(1) on SQLite: counts kept by triggers). [sample] is called by one coroutine;
  * [toJson] from any thread.
  */
 internal class ThroughputSampler(private val queue: TaskQueue, val interval: Duration, window: Duration) {

@@ -13,6 +13,8 @@
     selected: null,          // {name, kind}
     cursors: [null],         // cursor of each page visited; the last is the current page
     nextCursor: null,
+    eventCursors: [null],    // the same for an offline queue's pending events
+    eventNextCursor: null,
     detailId: null,
   };
 
@@ -53,6 +55,7 @@
   const get = (path) => call('GET', path);
   const q = (name) => encodeURIComponent(name);
   const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
+  const age = (ms) => (ms === null || ms === undefined ? '–' : ms < 120000 ? Math.round(ms / 1000) + ' s' : ms < 7200000 ? Math.round(ms / 60000) + ' min' : Math.round(ms / 3600000) + ' h');
 
   function fill(tbody, rows, columns) {
     tbody.replaceChildren();
@@ -96,7 +99,8 @@
     }
     for (const queue of overview.offline) {
       root.append(el('div', { class: 'card', 'data-queue': queue.name }, el('h3', {}, queue.name),
-        el('div', { class: 'counts' }, count('count-' + queue.name + '-size', 'pending', queue.size), count('count-' + queue.name + '-max', 'max', queue.maxQueueSize))));
+        el('div', { class: 'counts' }, count('count-' + queue.name + '-size', 'pending', queue.size), count('count-' + queue.name + '-max', 'max', queue.maxQueueSize),
+          count('count-' + queue.name + '-oldest', 'oldest', age(queue.oldestEventAgeMs)))));
     }
   }
 
@@ -234,9 +238,15 @@
   // ---- Offline queue view ----
 
   async function refreshEvents() {
-    const body = await get('/offline/' + q(state.selected.name) + '/events?limit=50');
-    fill($('events').tBodies[0], body.events.map((e) => el('tr', {},
+    const params = new URLSearchParams({ limit: $('events-page-size').value });
+    const cursor = state.eventCursors[state.eventCursors.length - 1]; if (cursor) params.set('cursor', cursor);
+    const body = await get('/offline/' + q(state.selected.name) + '/events?' + params.toString());
+    fill($('events').tBodies[0], body.events.map((e) => el('tr', { 'data-event-id': e.eventId },
       el('td', {}, e.eventId), el('td', {}, e.eventType), el('td', {}, e.projectId), el('td', {}, e.retryCount), el('td', {}, time(e.timestamp)))), 5);
+    state.eventNextCursor = body.nextCursor;
+    $('events-next').disabled = !body.nextCursor;
+    $('events-prev').disabled = state.eventCursors.length <= 1;
+    $('events-page-no').textContent = 'page ' + state.eventCursors.length;
   }
 
   // ---- Wiring ----
@@ -254,6 +264,7 @@
   function select(queue) {
     state.selected = queue;
     state.cursors = [null];
+    state.eventCursors = [null];
     state.detailId = null;
     $('detail').hidden = true;
     $('task-view').hidden = queue.kind !== 'tasks';
@@ -276,14 +287,21 @@
     }
   }
 
-  async function start() {
-    $('token').value = token();
+  // Listeners are added once: start() runs again whenever a token is saved.
+  function wire() {
     $('token-form').addEventListener('submit', (e) => { e.preventDefault(); sessionStorage.setItem('spool-token', $('token').value.trim()); start(); });
     $('token-clear').addEventListener('click', () => { sessionStorage.removeItem('spool-token'); $('token').value = ''; });
     $('filters').addEventListener('submit', (e) => { e.preventDefault(); state.cursors = [null]; tick(); });
     $('next').addEventListener('click', () => { if (state.nextCursor) { state.cursors.push(state.nextCursor); tick(); } });
     $('prev').addEventListener('click', () => { if (state.cursors.length > 1) { state.cursors.pop(); tick(); } });
+    $('events-next').addEventListener('click', () => { if (state.eventNextCursor) { state.eventCursors.push(state.eventNextCursor); tick(); } });
+    $('events-prev').addEventListener('click', () => { if (state.eventCursors.length > 1) { state.eventCursors.pop(); tick(); } });
+    $('events-page-size').addEventListener('change', () => { state.eventCursors = [null]; tick(); });
     $('detail-cancel').addEventListener('click', () => act('cancel', state.detailId));
+  }
+
+  async function start() {
+    $('token').value = token();
     let info;
     try {
       info = await get('/queues');
@@ -304,6 +322,7 @@
 
   let started = false;
   document.addEventListener('DOMContentLoaded', async () => {
+    wire();
     await start();
     if (!started) { started = true; setInterval(tick, pollMs); }
   });
