@@ -7,7 +7,7 @@ import dev.spool.tasks.TaskQueueConfig
  * workers are woken by `LISTEN/NOTIFY`, and the [TaskQueueConfig] every backend shares.
  *
  * Of [queue], the retry policies, [TaskQueueConfig.staleWorkerTimeout],
- * [TaskQueueConfig.statsTtl], [TaskQueueConfig.name], [TaskQueueConfig.random] and
+ * [TaskQueueConfig.name], [TaskQueueConfig.random] and
  * [TaskQueueConfig.readDispatcher] (where the blocking JDBC calls run) apply.
  * [TaskQueueConfig.clock] does **not** by default: every stored time is read from the database
  * server's clock, so hosts with skewed clocks agree on when a lease expires (see [serverClock]). The SQLite-only settings (durability,

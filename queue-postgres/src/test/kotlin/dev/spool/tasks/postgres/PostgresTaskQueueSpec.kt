@@ -149,7 +149,7 @@ class PostgresTaskQueueSpec : FunSpec({
     }
 
     test("stats count depth, successes across purges, and active workers") {
-        PgQueue(TaskQueueConfig(statsTtl = 0.seconds)).use { pg ->
+        PgQueue(TaskQueueConfig()).use { pg ->
             val q = pg.queue
             repeat(3) { q.enqueue("t", "{}") }
             q.claim("w", limit = 2).forEach { q.complete(it.lease!!) }

@@ -11,7 +11,6 @@ import kotlinx.coroutines.runBlocking
 import java.time.Instant
 import java.util.concurrent.atomic.AtomicLong
 import kotlin.random.Random
-import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.minutes
 
 /**
@@ -21,7 +20,7 @@ import kotlin.time.Duration.Companion.minutes
  */
 class StatsCountSpec : FunSpec({
     test("stats equal a GROUP BY count after threads claim, complete, fail, release, cancel and purge concurrently") {
-        val config = TaskQueueConfig(statsTtl = 1.milliseconds)
+        val config = TaskQueueConfig()
         PgQueue(config, poolSize = 10, listen = false).use { pg ->
             val q = pg.queue
             val failed = AtomicLong()

@@ -48,7 +48,6 @@ import java.time.Instant
 import java.util.EnumMap
 import java.util.UUID
 import java.util.concurrent.atomic.AtomicBoolean
-import java.util.concurrent.atomic.AtomicLong
 import javax.sql.DataSource
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
@@ -88,14 +87,11 @@ internal class RealPostgresTaskQueue private constructor(
     )
     override val transitions: Flow<TaskTransition> = mutableTransitions.asSharedFlow()
 
-    @Volatile private var cachedStats: CachedStats? = null
-    private val writes = AtomicLong()
     private var listener: PgListener? = null
 
     private fun checkOpen() = check(!closed.get()) { "TaskQueue ${config.name} is closed" }
 
     private fun emit(transition: TaskTransition) {
-        writes.incrementAndGet()
         mutableTransitions.tryEmit(transition)
     }
 
@@ -533,7 +529,7 @@ internal class RealPostgresTaskQueue private constructor(
                 s.setLong(1, millis)
                 s.executeQuery().use { rs -> rs.next(); rs.getInt(1) }
             }
-        }.also { if (it > 0) writes.incrementAndGet() }
+        }
     }
 
     // ---- Reads ----
@@ -598,10 +594,9 @@ internal class RealPostgresTaskQueue private constructor(
 
     override suspend fun stats(): TaskStats {
         checkOpen()
-        val version = writes.get()
-        val local = System.nanoTime()
-        cachedStats?.let { if (it.version == version && local - it.atNanos < config.statsTtl.inWholeNanoseconds) return it.stats }
-        val stats = read("stats") { c ->
+        // O(1) on the server (counts kept by triggers, one index probe per queued type): read at
+        // every call, never cached, so every host sees every other host's changes at once.
+        return read("stats") { c ->
             c.prepareStatement(sql.stats).use { s ->
                 s.setLong(1, config.staleWorkerTimeout.inWholeMilliseconds)
                 s.executeQuery().use { rs ->
@@ -630,8 +625,6 @@ internal class RealPostgresTaskQueue private constructor(
                 }
             }
         }
-        cachedStats = CachedStats(version, local, stats)
-        return stats
     }
 
     // ---- Observation: polling the row, woken early by this object's own transitions ----
@@ -750,7 +743,6 @@ internal class RealPostgresTaskQueue private constructor(
         listener?.close()
     }
 
-    private class CachedStats(val version: Long, val atNanos: Long, val stats: TaskStats)
 
     companion object {
         private const val TRANSITION_BUFFER = 4096
