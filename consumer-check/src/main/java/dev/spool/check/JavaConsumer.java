@@ -103,10 +103,8 @@ final class JavaConsumer {
 
   /** spool-ktor without a Ktor application: InspectionServer, and one JSON route over HTTP. */
   private static void inspect(BlockingTaskQueue tasks) throws Exception {
-    // A typed Consumer: a bare lambda is ambiguous between the Java constructor and the Kotlin
-    // one (Function1), so javac refuses it (reported; spool-ktor's API, not the consumer's to fix).
-    Consumer<SpoolInspectionConfig> configure = config -> config.taskQueue("jobs", tasks.suspending());
-    try (InspectionServer server = new InspectionServer("127.0.0.1", 0, configure).start()) {
+    try (InspectionServer server =
+        InspectionServer.create("127.0.0.1", 0, config -> config.taskQueue("jobs", tasks.suspending())).start()) {
       String body = Http.get(server.getDashboardUrl().resolve("api/queues"));
       ConsumerCheck.require(body.replaceAll("\\s", "").contains("\"name\":\"jobs\""),
           "Java: /spool/api/queues lists the task queue, got " + body);

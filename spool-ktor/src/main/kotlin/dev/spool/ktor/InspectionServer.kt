@@ -18,6 +18,8 @@ import java.util.function.Consumer
  * InspectionServer { taskQueue("jobs", tasks) }.start().use { println("Dashboard: ${it.dashboardUrl}") … }
  * ```
  *
+ * From Java: `InspectionServer.create(config -> config.taskQueue("jobs", tasks.suspending())).start()`.
+ *
  * **Threading.** [start] and [close] may be called from any thread; [close] waits up to a second
  * for requests in flight. Closing twice is harmless; it does not close the queues.
  *
@@ -31,14 +33,6 @@ public class InspectionServer(
     port: Int = 0,
     private val configure: SpoolInspectionConfig.() -> Unit,
 ) : AutoCloseable {
-    /**
-     * For Java: the same as the primary constructor.
-     *
-     * @throws IllegalArgumentException if [port] is not 0 to 65535 or [host] is blank.
-     */
-    public constructor(host: String, port: Int, configure: Consumer<SpoolInspectionConfig>) :
-        this(host, port, { configure.accept(this) })
-
     init {
         require(host.isNotBlank()) { "host must not be blank" }
         require(port in 0..65535) { "port must be between 0 and 65535, was $port" }
@@ -97,4 +91,26 @@ public class InspectionServer(
     }
 
     override fun toString(): String = "InspectionServer(${if (port != 0) dashboardUrl else "not started"})"
+
+    /** Factories for Java, where a lambda would otherwise have to return `Unit.INSTANCE`. */
+    public companion object {
+        /**
+         * A server on loopback and a free port: `InspectionServer.create(config -> config.taskQueue("jobs", tasks))`.
+         *
+         * @param configure the plugin's configuration; validated by [start].
+         */
+        @JvmStatic
+        public fun create(configure: Consumer<SpoolInspectionConfig>): InspectionServer =
+            InspectionServer { configure.accept(this) }
+
+        /**
+         * A server on [host] and [port] (0 picks a free one).
+         *
+         * @param configure the plugin's configuration; validated by [start].
+         * @throws IllegalArgumentException if [port] is not 0 to 65535 or [host] is blank.
+         */
+        @JvmStatic
+        public fun create(host: String, port: Int, configure: Consumer<SpoolInspectionConfig>): InspectionServer =
+            InspectionServer(host, port) { configure.accept(this) }
+    }
 }
