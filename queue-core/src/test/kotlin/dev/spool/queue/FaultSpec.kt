@@ -336,7 +336,9 @@ class FaultSpec : FunSpec({
             val gate = holdWriter(q)
             val accepted = (0 until 100).map { n -> async(start = CoroutineStart.UNDISPATCHED) { q.queueEvent(event(n)) } }
             val closer = thread(name = "closer") { q.close() }
-            awaitCondition("close() has begun") { runCatching { q.size() }.isFailure }
+            // sizeFromDisk reads on the read connection; size() could queue a recount behind the
+            // held writer and wait for the gate this test releases only afterwards.
+            awaitCondition("close() has begun") { runCatching { q.sizeFromDisk() }.isFailure }
             shouldThrow<IllegalStateException> { q.queueEvent(event(1000)) }
             gate.release()
             closer.join()
