@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module, runs the JMH suite and writes the report.
 #
-#   benchmarks/run.sh [smoke|quick|full]      (default: quick)
+#   benchmarks/run.sh [smoke|quick|full|pg]   (default: quick)
 #
-# smoke  every benchmark once (28 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
-#        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
-#        About 75 s of JMH, plus the build.
+# smoke  every benchmark once (28 trials, plus 12 of the PostgreSQL comparison at batch 32): depth
+#        5,000, NORMAL, no warmup, one 1 s iteration. Proves the suite builds and runs (CI; needs
+#        the PostgreSQL server); fails only if a benchmark throws, never on timing. About 2 min of
+#        JMH, plus the build.
 # quick  depth sweep (5,000 and 500,000) for B1, S1 and S2@64; everything else at 5,000;
 #        NORMAL, except the Tape comparisons (P1, P2) at FULL; 1 warmup + 2 measured 1 s
 #        iterations (32 trials). About 3 min of JMH on 2 cores, plus the build. For checking
@@ -14,9 +15,18 @@
 #        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 17 min of JMH on
 #        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
 #        first time, ~15 s to build the 500k template and ~10 s for Tape's 5k template.
+# pg     only the task-queue comparison of issue #11 (Q1 claim + complete, Q2 enqueue): Spool's
+#        TaskQueue on PostgreSQL, a plain-JDBC SKIP LOCKED table on the same server and the SQLite
+#        TaskQueue, 1 and 4 workers, 1 and 32 tasks per claim (18 trials), 1 warmup + 3 measured
+#        2 s iterations. About 4 min of JMH on 2 cores, plus the build.
+#
+# Q1/Q2 need PostgreSQL at 127.0.0.1:5432 (user postgres, trust, database test); each trial
+# creates and drops its own schema. Another server: SPOOL_BENCH_PG_URL (a JDBC URL) and
+# SPOOL_BENCH_PG_USER.
 #
 # Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (per-call
-# latencies recorded by the benchmarks with HdrHistogram), .md (report) and four PNG charts.
+# latencies recorded by the benchmarks with HdrHistogram), .md (report) and its PNG charts (one
+# per group of figures the run measured).
 # A hand-written <date>-<mode>.notes.md beside them, if present, is copied into the report.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
@@ -36,8 +46,8 @@ jar="benchmarks/target/benchmarks.jar"
 mkdir -p "$results" "$data"
 
 case "$mode" in
-  smoke|quick|full) ;;
-  *) echo "usage: $0 [smoke|quick|full]" >&2; exit 2 ;;
+  smoke|quick|full|pg) ;;
+  *) echo "usage: $0 [smoke|quick|full|pg]" >&2; exit 2 ;;
 esac
 
 echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
@@ -45,13 +55,14 @@ mvn -B -o -q -pl benchmarks -am package -DskipTests
 
 latency="$stem.latency.jsonl"
 rm -f "$latency"
-common=(-f 1 -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency")
+pg_props="-Dspool.bench.pg.url=${SPOOL_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test} -Dspool.bench.pg.user=${SPOOL_BENCH_PG_USER:-postgres}"
+common=(-f 1 -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency $pg_props")
 # Each entry is one JMH invocation; their JSON files are merged into $stem.json.
 invocations=()
 case "$mode" in
   smoke)
     # -foe: a benchmark that throws fails CI; timing never does.
-    invocations+=("-p depth=5000 -p durability=NORMAL -wi 0 -i 1 -r 1s -foe true")
+    invocations+=("-p depth=5000 -p durability=NORMAL -p batch=32 -wi 0 -i 1 -r 1s -foe true")
     ;;
   quick)
     invocations+=("BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent|ConcurrentEnqueueBenchmark -p depth=5000,500000 -p durability=NORMAL -p callers=64 -wi 1 -w 1s -i 2 -r 1s")
@@ -60,6 +71,10 @@ case "$mode" in
     ;;
   full)
     invocations+=("-wi 2 -w 1s -i 5 -r 2s")
+    ;;
+  pg)
+    # -foe: a failing trial (say, PostgreSQL down) fails the run instead of leaving a gap.
+    invocations+=("TaskComparison -wi 1 -w 2s -i 3 -r 2s -foe true")
     ;;
 esac
 
