@@ -143,17 +143,31 @@ internal class PgSql(val schema: String) {
     /** ?1 worker, ?2 capabilities, ?3 ttl ms. */
     val upsertWorker: String = upsertWorkerBody
 
-    /** ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at` if that claim held a valid lease. */
+    /**
+     * Completes a group of acks in one statement: ?1 task ids, ?2 their workers, ?3 their tokens
+     * (arrays of equal length). Returns `id, type, attempts, updated_at, worker, token` of each ack
+     * that held a valid lease; the others are refused (see [leaseState]). Rows are updated in id order, the
+     * order the caller sorts the arrays in.
+     *
+     * Each ack finds its row by the primary key. The owner is compared with `IS NOT DISTINCT FROM`
+     * (the same as `=` here: both sides are set) because `=` lets the planner probe
+     * `tasks_leased` by owner instead, reading every lease the worker holds, and every dead index
+     * entry of its past leases until vacuum, for each ack.
+     */
     val complete: String = """
-        WITH done AS (
-            UPDATE $tasks SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
-            WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
-            RETURNING id, type, attempts, updated_at
+        WITH acks AS (
+            SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[]) AS a(id, worker, token)
+        ), done AS (
+            UPDATE $tasks t SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
+            FROM acks a
+            WHERE t.id = a.id AND t.state = '$LEASED' AND t.lease_owner IS NOT DISTINCT FROM a.worker
+              AND t.lease_token = a.token AND t.lease_expires_at > $NOW
+            RETURNING t.id, t.type, t.attempts, t.updated_at, a.worker, a.token
         ), logged AS (
             INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
-            SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', ?, attempts FROM done
+            SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', worker, attempts FROM done
         )
-        SELECT type, attempts, updated_at FROM done
+        SELECT id, type, attempts, updated_at, worker, token FROM done
     """.trimIndent()
 
     /** ?1 id. The row an ack needs, locked for the rest of the transaction. */

@@ -1,0 +1,54 @@
+package dev.spool.tasks.postgres
+
+import dev.spool.tasks.AckResult
+import dev.spool.tasks.TaskState
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
+import io.kotest.matchers.shouldBe
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import kotlin.time.Duration.Companion.seconds
+
+/**
+ * Acks that arrive together are completed by one statement (the queue's group commit); each caller
+ * still gets its own result, and refused acks are told why.
+ */
+class GroupedAcksSpec : FunSpec({
+    test("concurrent completes from several workers each complete their own task, once, and log it") {
+        PgQueue(poolSize = 8).use { pg ->
+            val q = pg.queue
+            runBlocking {
+                repeat(96) { q.enqueue("t", """{"n":$it}""") }
+                val claimed = (1..3).map { w -> async(Dispatchers.IO) { q.claim("w$w", limit = 32, leaseTtl = 60.seconds) } }.awaitAll()
+                claimed.sumOf { it.size } shouldBe 96
+                val results = claimed.flatten().map { task -> async(Dispatchers.IO) { q.complete(task.lease!!) } }.awaitAll()
+                results.toSet() shouldBe setOf(AckResult.COMPLETED)
+                q.stats().depth.getValue("t")[TaskState.SUCCEEDED] shouldBe 96
+                val task = claimed[1].first()
+                q.taskLog(task.id).map { it.to } shouldBe listOf(TaskState.QUEUED, TaskState.LEASED, TaskState.SUCCEEDED)
+                q.taskLog(task.id).last().workerId shouldBe "w2"
+            }
+        }
+    }
+
+    test("in one burst of acks, a repeated ack and a stale worker's ack are refused while the valid ones complete") {
+        PgQueue().use { pg ->
+            val q = pg.queue
+            runBlocking {
+                repeat(3) { q.enqueue("t", """{"n":$it}""") }
+                val tasks = q.claim("w1", limit = 3, leaseTtl = 60.seconds)
+                val a = tasks[0].lease!!
+                val b = tasks[1].lease!!
+                val forged = dev.spool.tasks.TaskLease.of(tasks[2].id.value, "w2", tasks[2].lease!!.token)
+                val results = listOf(a, a, b, forged).map { lease -> async(Dispatchers.IO) { q.complete(lease) } }.awaitAll()
+                results shouldContainExactlyInAnyOrder listOf(AckResult.COMPLETED, AckResult.LEASE_LOST, AckResult.COMPLETED, AckResult.LEASE_LOST)
+                results[2] shouldBe AckResult.COMPLETED
+                results[3] shouldBe AckResult.LEASE_LOST
+                q.get(tasks[2].id)!!.state shouldBe TaskState.LEASED
+                q.complete(tasks[2].lease!!) shouldBe AckResult.COMPLETED
+            }
+        }
+    }
+})
