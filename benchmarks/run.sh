@@ -30,6 +30,8 @@
 # A hand-written <date>-<mode>.notes.md beside them, if present, is copied into the report.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
+# SPOOL_BENCH_SKIP_BUILD=1 reuses an existing benchmarks/target/benchmarks.jar (say, right after
+# mvn verify built it) instead of building first.
 # Everything runs from the project root with project-relative paths, so the report and the
 # command it records name no directory of this machine.
 set -euo pipefail
@@ -50,8 +52,12 @@ case "$mode" in
   *) echo "usage: $0 [smoke|quick|full|pg]" >&2; exit 2 ;;
 esac
 
-echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
-mvn -B -o -q -pl benchmarks -am package -DskipTests
+if [[ -n "${SPOOL_BENCH_SKIP_BUILD:-}" && -f "$jar" ]]; then
+  echo "== Reusing $jar (SPOOL_BENCH_SKIP_BUILD is set)"
+else
+  echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
+  mvn -B -o -q -pl benchmarks -am package -DskipTests
+fi
 
 latency="$stem.latency.jsonl"
 rm -f "$latency"
