@@ -23,12 +23,17 @@ import kotlin.time.toKotlinDuration
 public sealed class Recurrence {
     /**
      * The first fire time strictly after [after] (epoch ms), for a schedule whose first fire time
-     * is [start]; null if there is none.
+     * is [start]; null if there is none. Pure: every TaskQueue backend computes fire times with it.
      */
-    internal abstract fun nextAfter(start: Long, after: Long): Long?
+    @InternalSpoolApi
+    public abstract fun nextAfter(start: Long, after: Long): Long?
 
-    /** The last fire time at or before [atOrBefore] (epoch ms), for a schedule starting at [start]; null if none. */
-    internal abstract fun lastAtOrBefore(start: Long, atOrBefore: Long): Long?
+    /**
+     * The last fire time at or before [atOrBefore] (epoch ms), for a schedule starting at [start];
+     * null if none. Pure: every TaskQueue backend applies [MisfirePolicy.RUN_ONCE] with it.
+     */
+    @InternalSpoolApi
+    public abstract fun lastAtOrBefore(start: Long, atOrBefore: Long): Long?
 
     /**
      * Fires every [interval], counted from the schedule's start: `start`, `start + interval`, …
@@ -43,9 +48,11 @@ public sealed class Recurrence {
 
         private val intervalMs: Long get() = interval.inWholeMilliseconds
 
+        @InternalSpoolApi
         override fun nextAfter(start: Long, after: Long): Long =
             if (after < start) start else start + ((after - start) / intervalMs + 1) * intervalMs
 
+        @InternalSpoolApi
         override fun lastAtOrBefore(start: Long, atOrBefore: Long): Long? =
             if (atOrBefore < start) null else start + (atOrBefore - start) / intervalMs * intervalMs
 
@@ -76,11 +83,13 @@ public sealed class Recurrence {
             throw IllegalArgumentException("cron is not a valid Unix cron expression: '$expression' (${e.message})", e)
         }
 
+        @InternalSpoolApi
         override fun nextAfter(start: Long, after: Long): Long? {
             val from = maxOf(after, start - 1)
             return executionTime.nextExecution(Instant.ofEpochMilli(from).atZone(zone)).orElse(null)?.toInstant()?.toEpochMilli()
         }
 
+        @InternalSpoolApi
         override fun lastAtOrBefore(start: Long, atOrBefore: Long): Long? {
             val last = executionTime.lastExecution(Instant.ofEpochMilli(atOrBefore + 1).atZone(zone))
                 .orElse(null)?.toInstant()?.toEpochMilli() ?: return null

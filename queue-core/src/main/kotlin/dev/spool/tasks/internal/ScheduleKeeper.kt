@@ -101,7 +101,7 @@ internal class ScheduleKeeper(private val connection: Connection, private val wr
             insert.setLong(13, now)
             insert.executeUpdate()
             val created = row(name)!!
-            enqueueFrom(created, created.recurrence.nextAfter(start, start - 1), now)
+            enqueueFrom(created, ScheduleRules.firstFireTime(created.recurrence, start), now)
         } else if (!existing.sameAs(definition)) {
             val start = definition.startAt ?: existing.startAt
             // Leave the pending occurrence first, so cancelling it does not move the schedule on.
@@ -113,7 +113,7 @@ internal class ScheduleKeeper(private val connection: Connection, private val wr
             redefine.setString(12, name)
             redefine.executeUpdate()
             val redefined = row(name)!!
-            val candidate = redefined.recurrence.nextAfter(start, maxOf(start, now) - 1)
+            val candidate = ScheduleRules.redefinedFireTime(redefined.recurrence, start, now)
             when {
                 redefined.paused -> setNext(name, candidate, null, now)
                 // A running occurrence finishes first; the next one, by the new definition, follows it.
@@ -191,24 +191,17 @@ internal class ScheduleKeeper(private val connection: Connection, private val wr
      */
     private fun enqueueFrom(row: Row, candidate: Long?, now: Long) {
         var next = candidate
-        repeat(MAX_FINISHED_SKIPS) {
+        repeat(ScheduleRules.MAX_FINISHED_SKIPS) {
             if (next == null) {
                 setNext(row.name, null, null, now)
                 return
             }
-            val fire = if (next!! >= now) {
-                next!!
-            } else {
-                when (row.misfire) {
-                    MisfirePolicy.SKIP -> row.recurrence.nextAfter(row.startAt, now - 1)
-                    MisfirePolicy.RUN_ONCE -> row.recurrence.lastAtOrBefore(row.startAt, now) ?: next
-                }
-            }
+            val fire = ScheduleRules.fireTime(row.recurrence, row.startAt, row.misfire, next!!, now)
             if (fire == null) {
                 setNext(row.name, null, null, now)
                 return
             }
-            val id = tasks.enqueueOccurrence(row.type, row.payload, row.priority, fire, row.maxAttempts, key(row.name, fire), row.requires, now)
+            val id = tasks.enqueueOccurrence(row.type, row.payload, row.priority, fire, row.maxAttempts, ScheduleRules.key(row.name, fire), row.requires, now)
             val state = tasks.stateOf(id)
             if (state != null && !state.isFinal) {
                 setNext(row.name, fire, id, now)
@@ -279,13 +272,5 @@ internal class ScheduleKeeper(private val connection: Connection, private val wr
         fun sameAs(d: Definition): Boolean = d.type == type && d.payload == payload && d.recurrence == recurrence &&
             d.misfire == misfire && d.priority == priority && d.maxAttempts == maxAttempts && d.requires == requires &&
             (d.startAt == null || d.startAt == startAt)
-    }
-
-    companion object {
-        /** How many already-finished fire times one advance may step over before it gives up until the next sweep. */
-        private const val MAX_FINISHED_SKIPS = 1000
-
-        /** The idempotency key of the occurrence of schedule [name] at [fireAt]. */
-        fun key(name: String, fireAt: Long): String = "schedule:$name:$fireAt"
     }
 }

@@ -35,6 +35,19 @@ import javax.sql.DataSource
  * cancels) and otherwise fails with [QueueStorageException]; a transaction cut off is rolled back
  * by the server, so state is never half-written.
  *
+ * **Schedules** behave as on SQLite ([TaskQueue.schedule]): at most one unfinished occurrence per
+ * schedule, enqueued ahead with `runAfter` at its fire time and the key
+ * `schedule:<name>:<fire time>`, fire times computed against the server's clock. With many hosts,
+ * each fire time is enqueued once: a schedule's row is locked (`FOR UPDATE`) while it moves on and
+ * the key is unique. Nothing polls for them: the host that completes, dead-letters or cancels an
+ * occurrence enqueues the next one in a short transaction right after; if it dies in between, the
+ * next [TaskQueue.sweep] on any host (every [dev.spool.tasks.TaskWorker] sweeps) enqueues it.
+ *
+ * **Stats** are O(1) in the number of tasks: triggers keep counts per type and state in the same
+ * transaction as each change, spread over per-connection shards so that concurrent claims do not
+ * contend on one counter row; [TaskQueue.stats] sums those and finds the oldest queued task with
+ * one index probe per type. [TaskQueue.list] pages by state and type on an index as well.
+ *
  * **Schema.** The tables live in [PostgresTaskQueueConfig.schema], created and migrated on open
  * (versions in `<schema>.spool_schema`, under an advisory lock, so hosts opening together migrate
  * once). Several queues share a database with different schemas.

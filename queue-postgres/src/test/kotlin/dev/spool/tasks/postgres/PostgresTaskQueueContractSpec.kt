@@ -4,32 +4,14 @@ import dev.spool.tasks.TaskQueue
 import dev.spool.tasks.TaskQueueConfig
 import dev.spool.tasks.contract.TaskQueueContractSpec
 import dev.spool.tasks.contract.TaskQueueFactory
-import io.kotest.core.extensions.TestCaseExtension
-import io.kotest.core.test.TestCase
-import io.kotest.engine.test.TestResult
 
 /**
  * The TaskQueue contract on PostgreSQL: a fresh schema per queue, two queue objects on one schema
  * for two "hosts". The suite drives a controllable clock, so these queues read time from it
  * (`serverClock = false`); everything else is the production code path.
- *
- * Recurring schedules are not implemented on PostgreSQL yet: their tests are reported as ignored
- * (visible in the test summary), never silently dropped. Remove the filter with the feature.
  */
 class PostgresTaskQueueContractSpec : TaskQueueContractSpec(PostgresFactory) {
     init {
-        extension(
-            object : TestCaseExtension {
-                override suspend fun intercept(testCase: TestCase, execute: suspend (TestCase) -> TestResult): TestResult {
-                    val name = testCase.name.name
-                    return if ("schedule" in name || "fire time" in name) {
-                        TestResult.Ignored("recurring schedules are not yet supported on PostgreSQL")
-                    } else {
-                        execute(testCase)
-                    }
-                }
-            },
-        )
         afterSpec { PostgresFactory.closeAll() }
     }
 }

@@ -1,6 +1,7 @@
 package dev.spool.tasks.postgres.internal
 
 import dev.spool.storage.QueueStorageException
+import dev.spool.tasks.MisfirePolicy
 import dev.spool.tasks.TaskState
 import java.sql.Connection
 
@@ -20,6 +21,7 @@ internal class PgSchema(private val schema: String) {
     private val states = TaskState.entries.joinToString(", ") { "'$it'" }
     private val queued = TaskState.QUEUED
     private val leased = TaskState.LEASED
+    private val misfires = MisfirePolicy.entries.joinToString(", ") { "'$it'" }
 
     /** Migration `i` brings the schema from version `i` to `i + 1`. */
     private val migrations: List<List<String>> = listOf(
@@ -82,10 +84,87 @@ internal class PgSchema(private val schema: String) {
             "CREATE TABLE $schema.task_counters (name text PRIMARY KEY, value bigint NOT NULL)",
             "INSERT INTO $schema.task_counters (name, value) VALUES ('$COUNTER_PURGED_SUCCEEDED', 0), ('$COUNTER_FAILED', 0)",
         ),
+        // 2: recurring schedules (PgScheduleKeeper). Occurrences are ordinary tasks keyed
+        // schedule:<name>:<fire time>, so the tasks' unique key index makes each fire time once.
+        listOf(
+            """
+            CREATE TABLE $schema.task_schedules (
+                name text PRIMARY KEY,
+                type text NOT NULL,
+                payload text NOT NULL,
+                every_ms bigint,
+                cron text,
+                zone text,
+                misfire text NOT NULL CHECK (misfire IN ($misfires)),
+                priority integer NOT NULL,
+                max_attempts integer NOT NULL,
+                requires text[] NOT NULL DEFAULT '{}',
+                start_at bigint NOT NULL,
+                paused boolean NOT NULL DEFAULT false,
+                next_fire_at bigint,
+                pending_task_id bigint,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                CHECK ((every_ms IS NULL) <> (cron IS NULL))
+            )
+            """,
+            // A finished occurrence finds its schedule through this index.
+            "CREATE UNIQUE INDEX task_schedules_pending ON $schema.task_schedules (pending_task_id) WHERE pending_task_id IS NOT NULL",
+        ),
+        // 3: O(1) stats. task_depth holds the number of tasks per (type, state), kept by statement-level
+        // triggers in the transaction of every change, as deltas summed per statement from its
+        // transition tables. Each backend writes its own shard (pg_backend_pid() % SHARDS), so
+        // concurrent claims and acks do not queue on one hot counter row; stats() sums a bounded
+        // number of rows (shards x types x states). Upserts go in (type, state) order, so two backends
+        // sharing a shard cannot deadlock within a statement. Counters are sharded the same way.
+        listOf(
+            // Writers of other hosts wait until the counts are seeded and the triggers in place.
+            "LOCK TABLE $schema.tasks IN SHARE ROW EXCLUSIVE MODE",
+            """
+            CREATE TABLE $schema.task_depth (
+                shard integer NOT NULL,
+                type text NOT NULL,
+                state text NOT NULL,
+                n bigint NOT NULL,
+                PRIMARY KEY (shard, type, state)
+            )
+            """,
+            "INSERT INTO $schema.task_depth (shard, type, state, n) SELECT 0, type, state, count(*) FROM $schema.tasks GROUP BY type, state",
+            depthFunction("task_depth_inserted", "SELECT type, state, count(*) AS d FROM new_rows GROUP BY type, state"),
+            depthFunction("task_depth_deleted", "SELECT type, state, -count(*) AS d FROM old_rows GROUP BY type, state"),
+            depthFunction(
+                "task_depth_updated",
+                "SELECT type, state, sum(d) AS d FROM (SELECT type, state, 1 AS d FROM new_rows UNION ALL " +
+                    "SELECT type, state, -1 FROM old_rows) x GROUP BY type, state HAVING sum(d) <> 0",
+            ),
+            "CREATE TRIGGER task_depth_insert AFTER INSERT ON $schema.tasks REFERENCING NEW TABLE AS new_rows " +
+                "FOR EACH STATEMENT EXECUTE FUNCTION $schema.task_depth_inserted()",
+            "CREATE TRIGGER task_depth_delete AFTER DELETE ON $schema.tasks REFERENCING OLD TABLE AS old_rows " +
+                "FOR EACH STATEMENT EXECUTE FUNCTION $schema.task_depth_deleted()",
+            "CREATE TRIGGER task_depth_update AFTER UPDATE ON $schema.tasks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows " +
+                "FOR EACH STATEMENT EXECUTE FUNCTION $schema.task_depth_updated()",
+            "ALTER TABLE $schema.task_counters ADD COLUMN shard integer NOT NULL DEFAULT 0",
+            "ALTER TABLE $schema.task_counters DROP CONSTRAINT task_counters_pkey",
+            "ALTER TABLE $schema.task_counters ADD PRIMARY KEY (name, shard)",
+            // The dashboard's filtered pages: one probe per (state, type), merged in id order (PgSql.list).
+            "CREATE INDEX tasks_state_type_id ON $schema.tasks (state, type, id)",
+        ),
     )
 
-    /** Creates the schema if needed and applies the missing migrations, in one transaction. */
-    fun migrate(connection: Connection) {
+    /** A trigger function adding the per-(type, state) deltas [deltas] selects to this backend's shard of task_depth. */
+    private fun depthFunction(name: String, deltas: String): String = """
+        CREATE FUNCTION $schema.$name() RETURNS trigger LANGUAGE plpgsql AS ${'$'}body${'$'}
+        BEGIN
+            INSERT INTO $schema.task_depth AS t (shard, type, state, n)
+            SELECT ${PgSql.SHARD}, type, state, d FROM ($deltas) deltas ORDER BY type, state
+            ON CONFLICT (shard, type, state) DO UPDATE SET n = t.n + EXCLUDED.n;
+            RETURN NULL;
+        END
+        ${'$'}body${'$'}
+    """
+
+    /** Creates the schema if needed and applies the missing migrations up to [target] (tests stop early), in one transaction. */
+    fun migrate(connection: Connection, target: Int = CURRENT) {
         connection.autoCommit = false
         try {
             connection.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))").use {
@@ -115,7 +194,7 @@ internal class PgSchema(private val schema: String) {
                         "schema '$schema' has task-queue version $version, newer than this Spool understands ($CURRENT)",
                     )
                 }
-                for (next in version + 1..CURRENT) {
+                for (next in version + 1..target) {
                     migrations[next - 1].forEach { statement.execute(it.trimIndent()) }
                     statement.execute("INSERT INTO $schema.$VERSION_TABLE (version) VALUES ($next)")
                 }
@@ -130,7 +209,7 @@ internal class PgSchema(private val schema: String) {
     }
 
     companion object {
-        const val CURRENT = 1
+        const val CURRENT = 3
         const val VERSION_TABLE = "spool_schema"
         const val COUNTER_PURGED_SUCCEEDED = "purged_succeeded"
         const val COUNTER_FAILED = "failed"

@@ -15,6 +15,7 @@ internal class PgSql(val schema: String) {
     private val log = "$schema.task_log"
     private val workers = "$schema.task_workers"
     private val counters = "$schema.task_counters"
+    private val depth = "$schema.task_depth"
 
     /** The `NOTIFY` channel enqueues announce themselves on. */
     val channel: String = "spool_tasks_$schema"
@@ -145,8 +146,9 @@ internal class PgSql(val schema: String) {
 
     /**
      * Completes a group of acks in one statement: ?1 task ids, ?2 their workers, ?3 their tokens
-     * (arrays of equal length). Returns `id, type, attempts, updated_at, worker, token` of each ack
-     * that held a valid lease; the others are refused (see [leaseState]). Rows are updated in id order, the
+     * (arrays of equal length). Returns `id, type, attempts, updated_at, worker, token, idempotency_key`
+     * of each ack that held a valid lease (the key tells a schedule's occurrence, whose schedule moves
+     * on); the others are refused (see [leaseState]). Rows are updated in id order, the
      * order the caller sorts the arrays in.
      *
      * Each ack finds its row by the primary key. The owner is compared with `IS NOT DISTINCT FROM`
@@ -162,12 +164,12 @@ internal class PgSql(val schema: String) {
             FROM acks a
             WHERE t.id = a.id AND t.state = '$LEASED' AND t.lease_owner IS NOT DISTINCT FROM a.worker
               AND t.lease_token = a.token AND t.lease_expires_at > $NOW
-            RETURNING t.id, t.type, t.attempts, t.updated_at, a.worker, a.token
+            RETURNING t.id, t.type, t.attempts, t.updated_at, a.worker, a.token, t.idempotency_key
         ), logged AS (
             INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
             SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', worker, attempts FROM done
         )
-        SELECT id, type, attempts, updated_at, worker, token FROM done
+        SELECT id, type, attempts, updated_at, worker, token, idempotency_key FROM done
     """.trimIndent()
 
     /** ?1 id. The row an ack needs, locked for the rest of the transaction. */
@@ -193,8 +195,9 @@ internal class PgSql(val schema: String) {
     val insertLog: String =
         "INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
-    /** ?1 delta, ?2 name. */
-    val addCounter: String = "UPDATE $counters SET value = value + ? WHERE name = ?"
+    /** ?1 name, ?2 delta. Adds to this backend's shard of the counter. */
+    val addCounter: String = "INSERT INTO $counters AS c (name, shard, value) VALUES (?, $SHARD, ?) " +
+        "ON CONFLICT (name, shard) DO UPDATE SET value = c.value + EXCLUDED.value"
 
     /**
      * ?1 worker, ?2 task ids, ?3 their tokens, ?4 worker. Records liveness and extends each listed
@@ -244,20 +247,46 @@ internal class PgSql(val schema: String) {
         ), log_gone AS (
             DELETE FROM $log WHERE task_id IN (SELECT id FROM gone)
         ), counted AS (
-            UPDATE $counters SET value = value + (SELECT count(*) FROM gone WHERE state = '$SUCCEEDED')
-            WHERE name = '${PgSchema.COUNTER_PURGED_SUCCEEDED}'
+            INSERT INTO $counters AS c (name, shard, value)
+            SELECT '${PgSchema.COUNTER_PURGED_SUCCEEDED}', $SHARD, count(*) FROM gone WHERE state = '$SUCCEEDED'
+            ON CONFLICT (name, shard) DO UPDATE SET value = c.value + EXCLUDED.value
         )
         SELECT count(*) FROM gone
     """.trimIndent()
 
     val get: String = "SELECT $TASK_COLUMNS FROM $tasks WHERE id = ?"
 
-    /** ?1 states (null: all), ?2 type (null: all), ?3 cursor, ?4 limit. */
-    val list: String = """
-        SELECT $TASK_COLUMNS FROM $tasks
-        WHERE (?::text[] IS NULL OR state = ANY(?::text[])) AND (?::text IS NULL OR type = ?) AND id > ?
-        ORDER BY id LIMIT ?
-    """.trimIndent()
+    /** ?1 cursor, ?2 limit. A page of every task: the primary key from the cursor on. */
+    val list: String = "SELECT $TASK_COLUMNS FROM $tasks WHERE id > ? ORDER BY id LIMIT ?"
+
+    /**
+     * A filtered page: one `(state, type, id)` index probe per (state, type) pair, each stopping at
+     * the limit, merged in id order; so a page costs O(pairs x log n) however rare the match. Each
+     * probe is a range of row values, `(state, type, cursor) < (state, type, id) <= (state, type,
+     * max)`, ordered by `(state, type, id)`: the same rows and order as `state = … AND type = … AND
+     * id > cursor ORDER BY id`, but one that only `tasks_state_type_id` provides, so the planner
+     * cannot trade it for a walk of the primary key filtering for a rare pair (as it does with
+     * plain equalities, whose order it finds on the primary key).
+     * With [typed]: ?1 type, ?2 states, ?3 cursor, ?4 limit, ?5 limit. Without, the pairs are the
+     * types task_depth knows in ?1 states; ?2 cursor, ?3 limit, ?4 limit.
+     */
+    fun listFiltered(typed: Boolean): String {
+        val pairs = if (typed) {
+            "SELECT s AS k_state, ?::text AS k_type FROM unnest(?::text[]) s"
+        } else {
+            "SELECT DISTINCT state AS k_state, type AS k_type FROM $depth WHERE state = ANY(?::text[])"
+        }
+        return """
+            SELECT $TASK_COLUMNS FROM ($pairs) k
+            CROSS JOIN LATERAL (
+                SELECT $TASK_COLUMNS FROM $tasks t
+                WHERE (t.state, t.type, t.id) > (k.k_state, k.k_type, ?)
+                  AND (t.state, t.type, t.id) <= (k.k_state, k.k_type, ${Long.MAX_VALUE})
+                ORDER BY t.state, t.type, t.id LIMIT ?
+            ) t
+            ORDER BY id LIMIT ?
+        """.trimIndent()
+    }
 
     val taskLog: String =
         "SELECT task_id, type, at, from_state, to_state, worker_id, attempt, error FROM $log WHERE task_id = ? ORDER BY id"
@@ -267,17 +296,25 @@ internal class PgSql(val schema: String) {
         "SELECT worker_id, capabilities, lease_ttl_ms, last_heartbeat, last_heartbeat < $NOW - ? AS stale FROM $workers ORDER BY worker_id"
 
     /**
-     * ?1 stale timeout ms. Depth by type and state with the oldest queued creation time, then
-     * (type NULL) the counters, the active worker count and the server's now.
+     * ?1 stale timeout ms. Depth by type and state summed over task_depth's shards, then (type NULL)
+     * the oldest queued creation time (one probe of `tasks_queued_type_created` per queued type),
+     * the active worker count, the counters and the server's now. Never reads the tasks table
+     * beyond those probes.
      */
     val stats: String = """
-        SELECT type, state, count(*), min(created_at) FROM $tasks GROUP BY type, state
+        SELECT type, state, sum(n)::bigint FROM $depth GROUP BY type, state HAVING sum(n) <> 0
         UNION ALL
-        SELECT NULL, '$WORKERS_KEY', count(*), NULL FROM $workers WHERE last_heartbeat >= $NOW - ?
+        SELECT NULL, '$OLDEST_KEY', min(o.created_at) FROM (
+            SELECT type FROM $depth WHERE state = '$QUEUED' GROUP BY type HAVING sum(n) > 0
+        ) q CROSS JOIN LATERAL (
+            SELECT created_at FROM $tasks t WHERE t.state = '$QUEUED' AND t.type = q.type ORDER BY t.created_at LIMIT 1
+        ) o
         UNION ALL
-        SELECT NULL, name, value, NULL FROM $counters
+        SELECT NULL, '$WORKERS_KEY', count(*) FROM $workers WHERE last_heartbeat >= $NOW - ?
         UNION ALL
-        SELECT NULL, '$NOW_KEY', $NOW, NULL
+        SELECT NULL, name, sum(value)::bigint FROM $counters GROUP BY name
+        UNION ALL
+        SELECT NULL, '$NOW_KEY', $NOW
     """.trimIndent()
 
     companion object {
@@ -299,7 +336,14 @@ internal class PgSql(val schema: String) {
             "(extract(epoch from statement_timestamp()) * 1000)::bigint)"
 
 
+        /** How many shards task_depth and task_counters have per key. */
+        const val SHARDS = 32
+
+        /** This backend's shard of task_depth and task_counters. */
+        const val SHARD = "pg_backend_pid() % $SHARDS"
+
         const val WORKERS_KEY = "#workers"
+        const val OLDEST_KEY = "#oldest"
         const val NOW_KEY = "#now"
 
         private val QUEUED = TaskState.QUEUED

@@ -19,6 +19,18 @@ import dev.spool.tasks.TaskState
 import dev.spool.tasks.TaskStats
 import dev.spool.tasks.TaskTransition
 import dev.spool.tasks.WorkerInfo
+import dev.spool.tasks.internal.storableMillis
+import dev.spool.tasks.internal.truncateError
+import dev.spool.tasks.internal.validateIdempotencyKey
+import dev.spool.tasks.internal.validateMaxAttempts
+import dev.spool.tasks.internal.validatePayload
+import dev.spool.tasks.internal.validatePriority
+import dev.spool.tasks.internal.validateScheduleName
+import dev.spool.tasks.internal.validateStrings
+import dev.spool.tasks.internal.validateTtl
+import dev.spool.tasks.internal.validateType
+import dev.spool.tasks.internal.validateTypes
+import dev.spool.tasks.internal.validateWorkerId
 import dev.spool.tasks.postgres.PostgresTaskQueueConfig
 import dev.spool.tasks.postgres.internal.PgDatabase.Retry.SAFE
 import dev.spool.tasks.postgres.internal.PgDatabase.Retry.UNSAFE
@@ -30,6 +42,7 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.withTimeoutOrNull
+import org.slf4j.LoggerFactory
 import java.sql.Connection
 import java.time.Instant
 import java.util.EnumMap
@@ -63,6 +76,9 @@ internal class RealPostgresTaskQueue private constructor(
 
     /** Marks this object's own notifications, so its own enqueues are not announced twice. */
     private val instance = UUID.randomUUID().toString().substring(0, 8)
+    private val keeper = PgScheduleKeeper(postgres.schema)
+    private val listSql = sql.listFiltered(typed = false)
+    private val typedListSql = sql.listFiltered(typed = true)
     private val claimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = false) }
     private val completions = GroupedCalls(MAX_ACK_GROUP, ::completeGroup)
     private val typedClaimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = true) }
@@ -116,11 +132,12 @@ internal class RealPostgresTaskQueue private constructor(
         unique: UniquePolicy,
     ): TaskId {
         validateType(type)
-        validatePayload(payload)
-        require(priority in 0..MAX_PRIORITY) { "priority must be in 0..$MAX_PRIORITY, was $priority" }
-        require(maxAttempts >= 1) { "maxAttempts must be at least 1, was $maxAttempts" }
-        require(idempotencyKey == null || idempotencyKey.isNotBlank()) { "idempotencyKey must not be blank" }
+        validatePayload(payload, config.maxPayloadBytes)
+        validatePriority(priority)
+        validateMaxAttempts(maxAttempts)
+        validateIdempotencyKey(idempotencyKey)
         validateStrings("requires", requires)
+        runAfter?.let { storableMillis("runAfter", it) }
         val sorted = requires.sorted()
         if (idempotencyKey == null) {
             // One statement: insert, log, NOTIFY. Not repeated after a lost connection (it could
@@ -159,7 +176,7 @@ internal class RealPostgresTaskQueue private constructor(
                 id
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return TaskId(id)
     }
 
@@ -208,7 +225,7 @@ internal class RealPostgresTaskQueue private constructor(
         validateWorkerId(workerId)
         require(limit >= 1) { "limit must be at least 1, was $limit" }
         validateTtl("leaseTtl", leaseTtl)
-        require(types == null || types.isNotEmpty()) { "types must not be empty; pass null to accept every type" }
+        validateTypes(types)
         validateStrings("capabilities", capabilities)
         val ttl = leaseTtl.inWholeMilliseconds.coerceAtLeast(1)
         val caps = capabilities.sorted()
@@ -253,7 +270,7 @@ internal class RealPostgresTaskQueue private constructor(
     override suspend fun heartbeat(workerId: String, leases: Collection<TaskLease>): Set<TaskLease> {
         validateWorkerId(workerId)
         leases.firstOrNull { it.workerId != workerId }?.let {
-            throw IllegalArgumentException("leases must all belong to $workerId; $it belongs to ${it.workerId}")
+            throw IllegalArgumentException("leases must all belong to workerId '$workerId', one is $it")
         }
         val wanted = leases.associateBy { it.taskId.value }
         return write("heartbeat", SAFE) { c ->
@@ -289,12 +306,15 @@ internal class RealPostgresTaskQueue private constructor(
     /**
      * Completes a group of acks that arrived together (see [GroupedCalls]): one statement and one
      * commit for all, then the reason for each refused one. Not repeated after a lost connection.
+     * Completed schedule occurrences then move their schedules on, as a lone complete does.
      */
     private suspend fun completeGroup(leases: List<TaskLease>): List<AckResult> {
         val sorted = leases.indices.sortedBy { leases[it].taskId.value }
         val changes = ArrayList<TaskTransition>(leases.size)
+        val occurrences = ArrayList<Long>()
         val results = db.call("complete", UNSAFE) { c ->
             changes.clear()
+            occurrences.clear()
             val done = HashMap<TaskLease, TaskTransition>()
             c.prepareStatement(sql.complete).use { s ->
                 s.setArray(1, c.createArrayOf("bigint", sorted.map { leases[it].taskId.value }.toTypedArray()))
@@ -304,6 +324,7 @@ internal class RealPostgresTaskQueue private constructor(
                     while (rs.next()) {
                         val id = TaskId(rs.getLong(1))
                         val worker = rs.getString(5)
+                        if (rs.getString(7)?.startsWith(SCHEDULE_KEY_PREFIX) == true) occurrences += id.value
                         done[TaskLease(id, worker, rs.getLong(6))] = TaskTransition(
                             id, rs.getString(2), TaskState.LEASED, TaskState.SUCCEEDED,
                             Instant.ofEpochMilli(rs.getLong(4)), worker, rs.getInt(3), null,
@@ -323,6 +344,7 @@ internal class RealPostgresTaskQueue private constructor(
             }
         }
         changes.forEach(::emit)
+        if (occurrences.isNotEmpty()) advanceSchedules(occurrences)
         return results
     }
 
@@ -338,7 +360,7 @@ internal class RealPostgresTaskQueue private constructor(
         }
     }
 
-    /** The refusal for an ack by [workerId] on a locked [row], or null if it holds a valid lease. */
+    /** The refusal for an ack with [lease] on a locked [row], or null if that claim holds a valid lease. */
     private fun refusal(row: LeaseRow?, lease: TaskLease): AckResult? = when {
         row == null -> AckResult.NOT_FOUND
         row.state == TaskState.CANCELLED -> AckResult.CANCELLED
@@ -356,7 +378,7 @@ internal class RealPostgresTaskQueue private constructor(
                 refusal(row, lease) ?: failAttempt(c, row!!, lease.workerId, stored, retryable, changes)
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return result
     }
 
@@ -412,8 +434,8 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     private fun addCounter(c: Connection, name: String, delta: Int) = c.prepareStatement(sql.addCounter).use { s ->
-        s.setInt(1, delta)
-        s.setString(2, name)
+        s.setString(1, name)
+        s.setInt(2, delta)
         s.executeUpdate()
     }
 
@@ -431,7 +453,7 @@ internal class RealPostgresTaskQueue private constructor(
                 }
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return result
     }
 
@@ -447,7 +469,7 @@ internal class RealPostgresTaskQueue private constructor(
                 true
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return cancelled
     }
 
@@ -464,7 +486,7 @@ internal class RealPostgresTaskQueue private constructor(
                 true
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return requeued
     }
 
@@ -494,7 +516,9 @@ internal class RealPostgresTaskQueue private constructor(
                 SweepResult(requeued, dead, staleWorkers)
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
+        // Schedules whose pending occurrence is gone (its host died before moving them on), or none.
+        scheduling("sweep schedules", SAFE) { c, tasks -> keeper.sweep(c, tasks) }
         return result
     }
 
@@ -522,16 +546,19 @@ internal class RealPostgresTaskQueue private constructor(
                 held.count { it.valid }
             }
         }
-        changes.forEach(::emit)
+        committed(changes)
         return released
     }
 
-    override suspend fun purgeFinished(before: Instant): Int = write("purgeFinished", SAFE) { c ->
-        c.prepareStatement(sql.purge).use { s ->
-            s.setLong(1, before.toEpochMilli())
-            s.executeQuery().use { rs -> rs.next(); rs.getInt(1) }
-        }
-    }.also { if (it > 0) writes.incrementAndGet() }
+    override suspend fun purgeFinished(before: Instant): Int {
+        val millis = storableMillis("before", before)
+        return write("purgeFinished", SAFE) { c ->
+            c.prepareStatement(sql.purge).use { s ->
+                s.setLong(1, millis)
+                s.executeQuery().use { rs -> rs.next(); rs.getInt(1) }
+            }
+        }.also { if (it > 0) writes.incrementAndGet() }
+    }
 
     // ---- Reads ----
 
@@ -543,14 +570,22 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     override suspend fun list(filter: TaskFilter, cursor: TaskId?): TaskPage = read("list") { c ->
-        c.prepareStatement(sql.list).use { s ->
-            val states = filter.states?.let { states -> c.textArray(states.map { it.name }) }
-            if (states == null) s.setNull(1, java.sql.Types.ARRAY) else s.setArray(1, states)
-            if (states == null) s.setNull(2, java.sql.Types.ARRAY) else s.setArray(2, states)
-            s.setNullableString(3, filter.type)
-            s.setNullableString(4, filter.type)
-            s.setLong(5, cursor?.value ?: 0L)
-            s.setInt(6, filter.limit + 1)
+        val after = cursor?.value ?: 0L
+        val statement = when {
+            filter.states == null && filter.type == null -> sql.list
+            filter.type == null -> listSql
+            else -> typedListSql
+        }
+        c.prepareStatement(statement).use { s ->
+            var i = 0
+            if (filter.type != null) s.setString(++i, filter.type)
+            if (filter.states != null || filter.type != null) {
+                val states = filter.states ?: TaskState.entries
+                s.setArray(++i, c.textArray(states.map { it.name }))
+            }
+            s.setLong(++i, after)
+            if (statement != sql.list) s.setInt(++i, filter.limit + 1)
+            s.setInt(++i, filter.limit + 1)
             val rows = s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTask()) } }
             val page = rows.take(filter.limit)
             TaskPage(page, if (rows.size > filter.limit) page.last().id else null)
@@ -596,19 +631,18 @@ internal class RealPostgresTaskQueue private constructor(
                 s.executeQuery().use { rs ->
                     val depth = LinkedHashMap<String, MutableMap<TaskState, Int>>()
                     val counters = HashMap<String, Long>()
-                    var oldest: Long? = null
                     while (rs.next()) {
                         val type = rs.getString(1)
                         val key = rs.getString(2)
+                        val value = rs.getLong(3).takeUnless { rs.wasNull() }
                         if (type == null) {
-                            counters[key] = rs.getLong(3)
-                            continue
+                            value?.let { counters[key] = it }
+                        } else {
+                            depth.getOrPut(type) { EnumMap(TaskState::class.java) }[TaskState.valueOf(key)] = value!!.toInt()
                         }
-                        val state = TaskState.valueOf(key)
-                        depth.getOrPut(type) { EnumMap(TaskState::class.java) }[state] = rs.getInt(3)
-                        if (state == TaskState.QUEUED) oldest = minOf(oldest ?: Long.MAX_VALUE, rs.getLong(4))
                     }
                     val now = counters.getValue(PgSql.NOW_KEY)
+                    val oldest = counters[PgSql.OLDEST_KEY]
                     val succeeded = depth.values.sumOf { (it[TaskState.SUCCEEDED] ?: 0).toLong() }
                     TaskStats(
                         depth = depth,
@@ -638,11 +672,7 @@ internal class RealPostgresTaskQueue private constructor(
 
     override suspend fun awaitFinal(taskId: TaskId): Task? = observe(taskId).first { it == null || it.state.isFinal }
 
-    // ---- Schedules: not yet on PostgreSQL ----
-
-    private fun noSchedules(): Nothing = throw UnsupportedOperationException(
-        "recurring schedules are not yet supported by the PostgreSQL TaskQueue; use the SQLite TaskQueue for them",
-    )
+    // ---- Schedules (PgScheduleKeeper) ----
 
     override suspend fun schedule(
         name: String,
@@ -655,20 +685,87 @@ internal class RealPostgresTaskQueue private constructor(
         requires: Set<String>,
         startAt: Instant?,
     ): Schedule {
-        require(name.isNotBlank()) { "name must not be blank" }
-        require(name.length <= MAX_TYPE_LENGTH) { "name must be at most $MAX_TYPE_LENGTH characters, was ${name.length}" }
+        validateScheduleName(name)
         validateType(type)
-        validatePayload(payload)
-        noSchedules()
+        validatePayload(payload, config.maxPayloadBytes)
+        validatePriority(priority)
+        validateMaxAttempts(maxAttempts)
+        validateStrings("requires", requires)
+        val startMillis = startAt?.let { storableMillis("startAt", it) }
+        val definition = PgScheduleKeeper.Definition(type, payload, recurrence, misfire, priority, maxAttempts, requires.sorted(), startMillis)
+        return scheduling("schedule", SAFE) { c, tasks -> keeper.define(c, tasks, name, definition) }
     }
 
-    override suspend fun schedules(): List<Schedule> = emptyList<Schedule>().also { checkOpen() }
+    override suspend fun schedules(): List<Schedule> = read("schedules") { c -> keeper.list(c) }
 
-    override suspend fun pauseSchedule(name: String): Boolean = noSchedules()
+    override suspend fun pauseSchedule(name: String): Boolean = scheduling("pauseSchedule", SAFE) { c, tasks -> keeper.pause(c, tasks, name) }
 
-    override suspend fun resumeSchedule(name: String): Boolean = noSchedules()
+    override suspend fun resumeSchedule(name: String): Boolean = scheduling("resumeSchedule", SAFE) { c, tasks -> keeper.resume(c, tasks, name) }
 
-    override suspend fun deleteSchedule(name: String): Boolean = noSchedules()
+    // Not repeated after a lost connection: a repeat of a delete that committed would answer false.
+    override suspend fun deleteSchedule(name: String): Boolean = scheduling("deleteSchedule", UNSAFE) { c, tasks -> keeper.delete(c, tasks, name) }
+
+    /** Runs [block] in one transaction with a [PgScheduleKeeper.TaskWriter] on it; emits its transitions after commit. */
+    private suspend fun <T> scheduling(what: String, retry: PgDatabase.Retry, block: (Connection, PgScheduleKeeper.TaskWriter) -> T): T {
+        val changes = ArrayList<TaskTransition>()
+        val result = write(what, retry) { c ->
+            changes.clear()
+            c.transaction { block(c, OccurrenceWriter(changes)) }
+        }
+        changes.forEach(::emit)
+        return result
+    }
+
+    /** Emits the transitions of a committed call, then moves on the schedules whose occurrence became final. */
+    private suspend fun committed(changes: List<TaskTransition>) {
+        changes.forEach(::emit)
+        val finished = changes.filter { it.to.isFinal }.map { it.taskId.value }
+        if (finished.isNotEmpty()) advanceSchedules(finished)
+    }
+
+    /**
+     * Enqueues the next occurrence of the schedules whose pending occurrence is one of [taskIds] (now
+     * final), in its own transaction after the one that finished them. If this host cannot (the
+     * database went away in between), the caller's call still succeeded: any host's next [sweep]
+     * enqueues the occurrence instead.
+     */
+    private suspend fun advanceSchedules(taskIds: List<Long>) {
+        try {
+            scheduling("advance schedules", SAFE) { c, tasks -> keeper.finished(c, tasks, taskIds) }
+        } catch (e: QueueStorageException) {
+            logger.warn("{}: could not move schedules on after tasks {} finished; the next sweep will: {}", config.name, taskIds, e.message)
+        } catch (e: IllegalStateException) {
+            // Closed meanwhile: the next sweep of any host moves them on.
+        }
+    }
+
+    /** The task side of [PgScheduleKeeper], on the keeper's transaction; records transitions in [changes]. */
+    private inner class OccurrenceWriter(private val changes: MutableList<TaskTransition>) : PgScheduleKeeper.TaskWriter {
+        override fun enqueueOccurrence(
+            c: Connection,
+            type: String,
+            payload: String,
+            priority: Int,
+            runAfter: Long,
+            maxAttempts: Int,
+            key: String,
+            requires: List<String>,
+        ): Long {
+            val (id, change) = insert(c, type, payload, priority, Instant.ofEpochMilli(runAfter), maxAttempts, key, requires)
+            change?.let(changes::add)
+            return id
+        }
+
+        override fun stateOf(c: Connection, id: Long): TaskState? = lockLease(c, id)?.state
+
+        override fun cancelIfQueued(c: Connection, id: Long): Boolean {
+            val row = lockLease(c, id) ?: return false
+            if (row.state != TaskState.QUEUED) return false
+            val at = finish(c, row.id, TaskState.CANCELLED, null, null, 0)
+            changes += log(c, row, at, TaskState.QUEUED, TaskState.CANCELLED, null, row.attempts, null)
+            return true
+        }
+    }
 
     // ---- Lifecycle ----
 
@@ -681,6 +778,8 @@ internal class RealPostgresTaskQueue private constructor(
 
     companion object {
         private const val TRANSITION_BUFFER = 4096
+        private const val SCHEDULE_KEY_PREFIX = "schedule:"
+        private val logger = LoggerFactory.getLogger(RealPostgresTaskQueue::class.java)
 
         /** Acks completed by one statement at most. */
         private const val MAX_ACK_GROUP = 256
