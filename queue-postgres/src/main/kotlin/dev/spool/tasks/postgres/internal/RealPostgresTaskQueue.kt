@@ -238,6 +238,7 @@ internal class RealPostgresTaskQueue private constructor(
                 s.setString(++i, workerId)
                 s.setArray(++i, c.textArray(caps))
                 s.setLong(++i, ttl)
+                s.setLong(++i, config.staleWorkerTimeout.inWholeMilliseconds)
                 if (types != null) s.setArray(++i, c.textArray(types.sorted()))
                 s.setArray(++i, c.textArray(caps))
                 s.setInt(++i, limit)
