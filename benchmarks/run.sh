@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module, runs the JMH suite and writes the report.
 #
-#   benchmarks/run.sh [smoke|quick|full|dashboard]      (default: quick)
+#   benchmarks/run.sh [smoke|quick|full|pg|dashboard]   (default: quick)
 #
-# smoke  every benchmark once (28 trials): depth 5,000, NORMAL, no warmup, one 1 s iteration.
-#        Proves the suite builds and runs (CI); fails only if a benchmark throws, never on timing.
-#        About 75 s of JMH, plus the build.
+# smoke  every benchmark once (28 trials, plus 12 of the PostgreSQL comparison at batch 32): depth
+#        5,000, NORMAL, no warmup, one 1 s iteration. Proves the suite builds and runs (CI; needs
+#        the PostgreSQL server); fails only if a benchmark throws, never on timing. About 2 min of
+#        JMH, plus the build.
 # quick  depth sweep (5,000 and 500,000) for B1, S1 and S2@64; everything else at 5,000;
 #        NORMAL, except the Tape comparisons (P1, P2) at FULL; 1 warmup + 2 measured 1 s
 #        iterations (32 trials). About 3 min of JMH on 2 cores, plus the build. For checking
@@ -14,6 +15,14 @@
 #        1 fork each, 2 x 1 s warmup + 5 x 2 s measured iterations. About 17 min of JMH on
 #        2 cores (each trial ~12 s measured + ~2.5 s fork and setup), plus the build and, the
 #        first time, ~15 s to build the 500k template and ~10 s for Tape's 5k template.
+# pg     only the task-queue comparison of issue #11 (Q1 claim + complete, Q2 enqueue): Spool's
+#        TaskQueue on PostgreSQL, a plain-JDBC SKIP LOCKED table on the same server and the SQLite
+#        TaskQueue, 1 and 4 workers, 1 and 32 tasks per claim (18 trials), 1 warmup + 3 measured
+#        2 s iterations. About 4 min of JMH on 2 cores, plus the build.
+#
+# Q1/Q2 need PostgreSQL at 127.0.0.1:5432 (user postgres, trust, database test); each trial
+# creates and drops its own schema. Another server: SPOOL_BENCH_PG_URL (a JDBC URL) and
+# SPOOL_BENCH_PG_USER.
 #
 # dashboard  not JMH: DashboardAtScale fills a 1,000,000-task SQLite TaskQueue and a
 #        1,000,000-event OfflineQueue, serves them with spool-ktor's InspectionServer and times
@@ -22,10 +31,13 @@
 #        DASHBOARD_ARGS overrides its options (e.g. "--tasks 100000 --events 100000").
 #
 # Output: benchmarks/results/<date>-<mode>.json (JMH -rf json), .latency.jsonl (per-call
-# latencies recorded by the benchmarks with HdrHistogram), .md (report) and four PNG charts.
+# latencies recorded by the benchmarks with HdrHistogram), .md (report) and its PNG charts (one
+# per group of figures the run measured).
 # A hand-written <date>-<mode>.notes.md beside them, if present, is copied into the report.
 # Databases live in benchmarks/target/bench-data (same disk as the results); override with
 # SPOOL_BENCH_DIR. Extra JMH options can be appended with JMH_EXTRA (e.g. "-prof jfr").
+# SPOOL_BENCH_SKIP_BUILD=1 reuses an existing benchmarks/target/benchmarks.jar (say, right after
+# mvn verify built it) instead of building first.
 # Everything runs from the project root with project-relative paths, so the report and the
 # command it records name no directory of this machine.
 set -euo pipefail
@@ -42,7 +54,7 @@ jar="benchmarks/target/benchmarks.jar"
 mkdir -p "$results" "$data"
 
 case "$mode" in
-  smoke|quick|full) ;;
+  smoke|quick|full|pg) ;;
   dashboard)
     echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
     mvn -B -o -q -pl benchmarks -am package -DskipTests
@@ -51,21 +63,26 @@ case "$mode" in
       --out "$stem.md" ${DASHBOARD_ARGS:-}
     exit 0
     ;;
-  *) echo "usage: $0 [smoke|quick|full|dashboard]" >&2; exit 2 ;;
+  *) echo "usage: $0 [smoke|quick|full|pg|dashboard]" >&2; exit 2 ;;
 esac
 
-echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
-mvn -B -o -q -pl benchmarks -am package -DskipTests
+if [[ -n "${SPOOL_BENCH_SKIP_BUILD:-}" && -f "$jar" ]]; then
+  echo "== Reusing $jar (SPOOL_BENCH_SKIP_BUILD is set)"
+else
+  echo "== Building benchmarks (mvn -B -o -pl benchmarks -am package -DskipTests)"
+  mvn -B -o -q -pl benchmarks -am package -DskipTests
+fi
 
 latency="$stem.latency.jsonl"
 rm -f "$latency"
-common=(-f 1 -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency")
+pg_props="-Dspool.bench.pg.url=${SPOOL_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test} -Dspool.bench.pg.user=${SPOOL_BENCH_PG_USER:-postgres}"
+common=(-f 1 -rf json -jvmArgsAppend "-Xms512m -Xmx2g -Dspool.bench.dir=$data -Dspool.bench.latencyOut=$latency $pg_props")
 # Each entry is one JMH invocation; their JSON files are merged into $stem.json.
 invocations=()
 case "$mode" in
   smoke)
     # -foe: a benchmark that throws fails CI; timing never does.
-    invocations+=("-p depth=5000 -p durability=NORMAL -wi 0 -i 1 -r 1s -foe true")
+    invocations+=("-p depth=5000 -p durability=NORMAL -p batch=32 -wi 0 -i 1 -r 1s -foe true")
     ;;
   quick)
     invocations+=("BaselineBenchmark.b1CountPerEvent|EnqueueBenchmark.s1QueueEvent|ConcurrentEnqueueBenchmark -p depth=5000,500000 -p durability=NORMAL -p callers=64 -wi 1 -w 1s -i 2 -r 1s")
@@ -74,6 +91,10 @@ case "$mode" in
     ;;
   full)
     invocations+=("-wi 2 -w 1s -i 5 -r 2s")
+    ;;
+  pg)
+    # -foe: a failing trial (say, PostgreSQL down) fails the run instead of leaving a gap.
+    invocations+=("TaskComparison -wi 1 -w 2s -i 3 -r 2s -foe true")
     ;;
 esac
 

@@ -28,6 +28,11 @@ public class LatencyRecorder {
         if (recording) histogram.recordValue(nanos.coerceIn(0, histogram.highestTrackableValue))
     }
 
+    /** Adds what [other] recorded (say, one recorder per worker thread, merged at the end of a trial). */
+    public fun add(other: LatencyRecorder) {
+        histogram.add(other.histogram)
+    }
+
     /** Runs [block] and records how long it took. */
     public inline fun <T> time(block: () -> T): T {
         val start = System.nanoTime()

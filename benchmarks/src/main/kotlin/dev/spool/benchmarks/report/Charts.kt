@@ -10,15 +10,16 @@ import org.knowm.xchart.style.markers.SeriesMarkers
 import java.nio.file.Path
 
 /**
- * The report's PNG charts, drawn with XChart. Series with fewer than one point are left out, so a
- * smoke run still renders (mostly empty) charts.
+ * The report's PNG charts, drawn with XChart. Series without points are left out, and a chart with
+ * no series at all is not written (each function then returns null), so a run of a subset of the
+ * suite (`run.sh pg`) gets only its own charts.
  */
 public object Charts {
     /**
      * Throughput against prefill depth (log-log) for B1, B2, S1 and S2 with 64 callers, under
-     * NORMAL for the Spool series. Writes [file] (a `.png` path) and returns it.
+     * NORMAL for the Spool series. Writes [file] (a `.png` path) and returns it, or null without data.
      */
-    public fun depth(figures: List<Figure>, file: Path): Path {
+    public fun depth(figures: List<Figure>, file: Path): Path? {
         val chart = chart("Throughput vs prefill depth", "prefill depth (rows)", "events/s (log)")
         chart.styler.isXAxisLogarithmic = true
         series(chart, "B1 (original per-event pattern)", figures.filter { it.name == "B1" }) { it.depth }
@@ -35,7 +36,7 @@ public object Charts {
      * Throughput against concurrent callers at 5k prefill: S1 as 1 caller and S2 at 8, 64 and 256,
      * one series per durability, plus L@1 and L@100 as flat reference lines. Writes [file].
      */
-    public fun concurrency(figures: List<Figure>, file: Path): Path {
+    public fun concurrency(figures: List<Figure>, file: Path): Path? {
         val chart = chart("Throughput vs concurrent callers (5k prefill)", "concurrent callers", "events/s (log)")
         chart.styler.isXAxisLogarithmic = true
         val callers = figures.filter { (it.name == "S1" || it.name == "S2") && it.depth == 5_000 }
@@ -56,7 +57,7 @@ public object Charts {
      * TaskQueue against its plain-JDBC baseline (NORMAL), as bars: claim + complete with one task
      * per claim and with 32, and enqueue. Writes [file].
      */
-    public fun tasks(figures: List<Figure>, file: Path): Path {
+    public fun tasks(figures: List<Figure>, file: Path): Path? {
         val chart = bars("TaskQueue vs plain JDBC (NORMAL, one caller)", "tasks/s")
         val rows = listOf(
             "claim+complete, 1/claim" to Pair(figures.firstOrNull { it.name == "T1 Spool" && it.params["claimBatch"] == "1" }, figures.firstOrNull { it.name == "T1 JDBC" }),
@@ -75,7 +76,7 @@ public object Charts {
      * Spool against Square's Tape at equal durability (FULL), as bars: one caller adding (P1, with
      * the raw-JDBC L@1 FULL limit beside it) and the drain cycle (P2). Writes [file].
      */
-    public fun peers(figures: List<Figure>, file: Path): Path {
+    public fun peers(figures: List<Figure>, file: Path): Path? {
         val chart = bars("Spool (FULL) vs Tape, one caller", "events/s")
         val add = listOf(
             "Tape" to figures.firstOrNull { it.name == "P1 Tape" },
@@ -91,6 +92,31 @@ public object Charts {
         )
         val present = (add.map { "add: ${it.first}" to it.second } + drain.map { "drain: ${it.first}" to it.second }).filter { it.second != null }
         if (present.isNotEmpty()) chart.addSeries("events/s", present.map { it.first }, present.map { it.second!!.perSecond })
+        return save(chart, file)
+    }
+
+    /**
+     * Q1 and Q2 (issue #11), as bars grouped by batch and worker count: Spool's TaskQueue on
+     * PostgreSQL, the plain-JDBC SKIP LOCKED baseline on the same server, and the SQLite TaskQueue.
+     * Writes [file], or returns null when the run measured none of them.
+     */
+    public fun postgres(figures: List<Figure>, file: Path): Path? {
+        val chart = bars("TaskQueue on PostgreSQL vs plain JDBC SKIP LOCKED (and SQLite)", "tasks/s")
+        val q = figures.filter { it.name.startsWith("Q1 ") || it.name.startsWith("Q2 ") }
+        fun label(f: Figure): String {
+            val workers = f.params["workers"] ?: "?"
+            val who = if (workers == "1") "1 worker" else "$workers workers"
+            return if (f.name.startsWith("Q2 ")) "enqueue, $who" else "${f.params["batch"]}/claim, $who"
+        }
+        val labels = q.sortedWith(compareBy({ it.name.take(2) }, { it.params["batch"]?.toIntOrNull() ?: 0 }, { it.params["workers"]?.toIntOrNull() ?: 0 }))
+            .map(::label).distinct()
+        if (labels.isNotEmpty()) {
+            for (system in Figure.systemOrder) {
+                val mine = q.filter { it.name.endsWith(system) }
+                if (mine.isEmpty()) continue
+                chart.addSeries(system, labels, labels.map { l -> mine.firstOrNull { label(it) == l }?.perSecond ?: 0.0 })
+            }
+        }
         return save(chart, file)
     }
 
@@ -116,13 +142,8 @@ public object Charts {
         chart.addSeries(name, points.map { it.first.toDouble() }, points.map { it.second })
     }
 
-    private fun save(chart: XYChart, file: Path): Path {
-        if (chart.seriesMap.isEmpty()) chart.addSeries("no data in this run", doubleArrayOf(1.0), doubleArrayOf(1.0))
-        return write(chart, file)
-    }
-
-    private fun save(chart: CategoryChart, file: Path): Path {
-        if (chart.seriesMap.isEmpty()) chart.addSeries("no data in this run", listOf("none"), listOf(0.0))
+    private fun save(chart: Chart<*, *>, file: Path): Path? {
+        if (chart.seriesMap.isEmpty()) return null
         return write(chart, file)
     }
 

@@ -84,7 +84,25 @@ public class Figure(
                 "P2 ${peers[backend] ?: backend}" to
                     if (backend == "TAPE") "drain 5,000: iterate 100, remove(100), until empty" else "drain 5,000: peek(100), acknowledge the batch, until empty"
             }
+            "qClaimAndComplete" -> "Q1 ${systemName(result)}" to
+                "claim + complete: `workers` threads, each claiming `batch` tasks per claim and completing them"
+            "qEnqueue" -> "Q2 ${systemName(result)}" to "enqueue: `workers` threads, one task at a time, each awaiting its commit"
             else -> names[result.method] ?: (result.method to result.method)
+        }
+
+        /** The task systems of Q1 and Q2 (issue #11), by their `system` parameter. */
+        private val systems = mapOf(
+            "POSTGRES" to "PostgreSQL TaskQueue",
+            "JDBC_SKIP_LOCKED" to "JDBC SKIP LOCKED",
+            "SQLITE" to "SQLite TaskQueue",
+        )
+
+        /** The order Q figures of one batch and worker count are listed and charted in. */
+        public val systemOrder: List<String> = systems.values.toList()
+
+        private fun systemName(result: JmhResult): String {
+            val system = result.params["system"].orEmpty()
+            return systems[system] ?: system
         }
 
         /**

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit
  * exists, is the hand-written analysis of the run (misses, profiles, next ideas), copied into the
  * report under its own heading so a regenerated report keeps it. With `--parts`, the JSON arrays of several JMH
  * invocations are first merged into `--json`. The charts are written next to the report as
- * `<report>-depth.png`, `-concurrency.png`, `-tasks.png` and `-peers.png`.
+ * `<report>-depth.png`, `-concurrency.png`, `-tasks.png`, `-peers.png` and `-postgres.png`, each only
+ * when the run measured something it shows.
  *
  * The report never names a directory of the machine it ran on: the data directory is described
  * relative to the project ("the project's target directory") and commands are passed in with
@@ -43,6 +44,7 @@ public object Report {
         val concurrencyChart = Charts.concurrency(figures, out.resolveSibling("$stem-concurrency.png"))
         val tasksChart = Charts.tasks(figures, out.resolveSibling("$stem-tasks.png"))
         val peersChart = Charts.peers(figures, out.resolveSibling("$stem-peers.png"))
+        val postgresChart = Charts.postgres(figures, out.resolveSibling("$stem-postgres.png"))
         val text = render(
             mode = options["mode"] ?: "unknown",
             command = options["command"] ?: "(not given)",
@@ -53,7 +55,7 @@ public object Report {
             json = json,
             results = results,
             figures = figures,
-            charts = listOf(depthChart, concurrencyChart, peersChart, tasksChart),
+            charts = listOfNotNull(depthChart, concurrencyChart, peersChart, tasksChart, postgresChart),
         )
         Files.writeString(out, text)
         println("Wrote $out and its charts")
@@ -91,13 +93,15 @@ public object Report {
         appendLine()
         appendLine("| figure | target | measured | result | detail |")
         appendLine("|---|---|---|---|---|")
-        for (t in Target.evaluate(figures)) {
-            val result = when (t.passed) {
-                true -> "pass"
-                false -> "**miss**"
-                null -> "not measured"
-            }
+        val (measured, unmeasured) = Target.evaluate(figures).partition { it.passed != null }
+        for (t in measured) {
+            val result = if (t.passed == true) "pass" else "**miss**"
             appendLine("| ${t.figure} | ${t.bound} | ${t.value ?: "–"} | $result | ${t.note} |")
+        }
+        // A run of a subset (run.sh pg) lists the other targets once, instead of a row each.
+        if (unmeasured.isNotEmpty()) {
+            appendLine()
+            appendLine("Not measured in this run: ${unmeasured.joinToString("; ") { it.figure }}.")
         }
         if (notes != null) {
             appendLine()
@@ -119,7 +123,10 @@ public object Report {
                 "HdrHistogram (measurement iterations only) and names what one sample is. ± is JMH's 99.9% confidence " +
                 "half-width (blank with too few iterations). P figures compare Spool with Square's Tape " +
                 "(tape2 2.0.0-beta1, which syncs every add and remove) on the same disk; T figures are the task queue " +
-                "and its plain-JDBC baseline.",
+                "and its plain-JDBC baseline. Q figures (issue #11) compare Spool's TaskQueue on PostgreSQL with a " +
+                "plain-JDBC SKIP LOCKED table on the same server (same pool size, synchronous_commit on for both) and " +
+                "with the SQLite TaskQueue at FULL (an fsync per commit, as PostgreSQL's); workers are threads of " +
+                "the benchmark, and batch is the tasks per claim.",
         )
         appendLine()
         appendLine("| figure | depth | durability | callers | other parameters | per second | ± | p50 | p99 | what one operation is |")
@@ -129,13 +136,18 @@ public object Report {
             "S6 per-ack", "S6 per-batch", "S6 flusher", "P1 Tape", "P1 Spool blocking facade",
             "P1 Spool suspend (runBlocking)", "P1 Spool suspend on Dispatchers.Default", "P2 Tape",
             "P2 Spool markSynced per batch", "P2 Spool + SyncedRowFlusher", "T1 Spool", "T1 JDBC", "T2 Spool",
-            "T2 JDBC", "T3 Spool", "Insert: Exposed DSL", "Insert: PreparedStatement",
+            "T2 JDBC", "T3 Spool", "Q1", "Q2", "Insert: Exposed DSL", "Insert: PreparedStatement",
         )
+        // Q figures: grouped by batch and workers, the three systems side by side.
+        fun group(f: Figure) = if (f.name.startsWith("Q")) f.name.take(2) else f.name
         val sorted = figures.sortedWith(
-            compareBy<Figure>({ order.indexOf(it.name).let { i -> if (i < 0) order.size else i } }, { it.name })
+            compareBy<Figure>({ order.indexOf(group(it)).let { i -> if (i < 0) order.size else i } }, { group(it) })
                 .thenBy { it.durability ?: "" }
                 .thenBy { it.callers ?: 0 }
                 .thenBy { it.depth ?: 0 }
+                .thenBy { it.params["batch"]?.toIntOrNull() ?: 0 }
+                .thenBy { it.params["workers"]?.toIntOrNull() ?: 0 }
+                .thenBy { Figure.systemOrder.indexOf(it.name.drop(3)) }
                 .thenBy { it.otherParams },
         )
         for (f in sorted) {
@@ -143,6 +155,8 @@ public object Report {
                 f.name.startsWith("P") && f.name.contains("Tape") -> "always synchronous (Tape)"
                 f.durability != null -> f.durability
                 f.name.startsWith("B") -> "default (FULL, rollback journal)"
+                f.name.startsWith("Q") && f.params["system"] == "SQLITE" -> "FULL"
+                f.name.startsWith("Q") -> "synchronous_commit on"
                 else -> ""
             }
             val description = f.description + (f.latencyOf?.let { "; latency of $it" } ?: "")
@@ -159,6 +173,7 @@ public object Report {
         ratio(figures, "S6 per-batch", "S6 per-ack", "S6 per-batch ÷ per-ack (NORMAL)")
         ratio(figures, "S6 flusher", "S6 per-ack", "S6 flusher ÷ per-ack (NORMAL)")
         ratio(figures, "B2", "B1", "B2 ÷ B1 at 5k (the original's fix)")
+        systemRatios(figures)
         appendLine()
         appendLine("## Machine and command")
         appendLine()
@@ -191,6 +206,23 @@ public object Report {
         val a = figures.firstOrNull { it.name == top && it.depth == 5_000 && it.durability in setOf(null, "NORMAL") }
         val b = figures.firstOrNull { it.name == bottom && it.depth == 5_000 && it.durability in setOf(null, "NORMAL") }
         if (a != null && b != null) appendLine("- $label: %.2f× (%,.0f vs %,.0f per second)".format(a.perSecond / b.perSecond, a.perSecond, b.perSecond))
+    }
+
+    /** Q1 and Q2: each TaskQueue ÷ the JDBC SKIP LOCKED baseline at the same batch and worker count. */
+    private fun StringBuilder.systemRatios(figures: List<Figure>) {
+        val baselines = figures.filter { it.name == "Q1 JDBC SKIP LOCKED" || it.name == "Q2 JDBC SKIP LOCKED" }
+        for (base in baselines.sortedWith(compareBy({ it.name }, { it.params["batch"]?.toIntOrNull() ?: 0 }, { it.params["workers"] }))) {
+            val what = if (base.name.startsWith("Q1")) "Q1 claim + complete, batch ${base.params["batch"]}" else "Q2 enqueue"
+            for (system in listOf("PostgreSQL TaskQueue", "SQLite TaskQueue")) {
+                val top = figures.firstOrNull {
+                    it.name == base.name.take(3) + system && it.params["batch"] == base.params["batch"] && it.params["workers"] == base.params["workers"]
+                } ?: continue
+                appendLine(
+                    "- $what, ${base.params["workers"]} worker(s): $system ÷ JDBC SKIP LOCKED %.2f× (%,.0f vs %,.0f per second)"
+                        .format(top.perSecond / base.perSecond, top.perSecond, base.perSecond),
+                )
+            }
+        }
     }
 
     private fun latency(micros: Double?): String = when {

@@ -49,6 +49,12 @@ public class Target(
             val claimJdbc = figures.firstOrNull { it.name == "T1 JDBC" && it.durability == "NORMAL" }
             val taskEnqueue = figures.firstOrNull { it.name == "T2 Spool" && it.durability == "NORMAL" }
             val statsAt500k = figures.firstOrNull { it.name == "S5 stats" && it.depth == 500_000 }
+            fun q1(system: String) = figures.firstOrNull {
+                it.name == "Q1 $system" && it.params["batch"] == "32" && it.params["workers"] == "4"
+            }
+            val pgClaim32 = q1("PostgreSQL TaskQueue")
+            val jdbcClaim32 = q1("JDBC SKIP LOCKED")
+            val sqliteClaim32 = q1("SQLite TaskQueue")
 
             fun ratio(top: Figure?, bottom: Figure?): Double? =
                 if (top == null || bottom == null) null else top.perSecond / bottom.perSecond
@@ -116,6 +122,13 @@ public class Target(
                 ),
                 below("T2 TaskQueue enqueue p99 (NORMAL)", 500.0, taskEnqueue, "one enqueue call, HdrHistogram"),
                 below("T1 TaskQueue claim p99 (claimBatch=1, NORMAL)", 1000.0, claimOne, "one claim call, HdrHistogram"),
+                target(
+                    "Q1 PostgreSQL TaskQueue claim + complete (batch 32, 4 workers) / plain-JDBC SKIP LOCKED", "≥ 0.9×",
+                    ratio(pgClaim32, jdbcClaim32), 0.9,
+                    "TaskQueue ${rate(pgClaim32)} vs JDBC ${rate(jdbcClaim32)} (same server, pool size and synchronous_commit); " +
+                        "beside them the SQLite TaskQueue (FULL) ${rate(sqliteClaim32)}",
+                    times,
+                ),
                 target(
                     "S5 stats() at 500k rows", "≥ 1,000 calls/s", statsAt500k?.perSecond, 1000.0,
                     "calls per second, one caller", { v -> "%,.0f/s".format(v) },

@@ -21,7 +21,15 @@ import javax.sql.DataSource
  * **Time** is the database server's clock (`statement_timestamp()`), for leases, `runAfter`,
  * backoff, heartbeats and the log: clock skew between worker hosts can neither expire nor stretch
  * a lease. [dev.spool.tasks.TaskQueueConfig.clock] is not used. A `runAfter` you pass is an
- * absolute instant and is compared with the server's clock.
+ * absolute instant and is compared with the server's clock. The time is taken once per statement
+ * (`statement_timestamp()`), so every row one call writes carries the same instant.
+ *
+ * **Workers.** A claim registers its worker, as on SQLite, but a busy worker's claims refresh its
+ * registry row only once its last heartbeat is older than a tenth of the shorter of the lease TTL
+ * and [dev.spool.tasks.TaskQueueConfig.staleWorkerTimeout] (or its capabilities or TTL changed),
+ * to spare a row write per claim. So [TaskQueue.workers] may show a worker's heartbeat up to that
+ * much older than its last claim, and a worker that stopped claiming and heartbeating is found
+ * stale up to that much sooner. Explicit heartbeats always refresh it.
  *
  * **Wake-ups.** Every enqueue sends `NOTIFY`; each open queue `LISTEN`s on one connection of its
  * own and passes enqueues from any host to [TaskQueue.transitions], so idle workers claim within

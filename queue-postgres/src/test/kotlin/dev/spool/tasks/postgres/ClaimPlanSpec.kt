@@ -53,6 +53,7 @@ class ClaimPlanSpec : FunSpec({
             s.setString(++i, "w")
             s.setArray(++i, createArrayOf("text", emptyArray()))
             s.setLong(++i, 30_000)
+            s.setLong(++i, 120_000)
             if (types != null) s.setArray(++i, createArrayOf("text", types.toTypedArray()))
             s.setArray(++i, createArrayOf("text", emptyArray()))
             s.setInt(++i, 32)

@@ -51,13 +51,14 @@ internal class PgSql(val schema: String) {
     val dropKey: String = "UPDATE $tasks SET idempotency_key = NULL WHERE id = ?"
 
     /**
-     * The claim: one statement that registers the worker, picks up to `limit` eligible tasks with
-     * `FOR UPDATE SKIP LOCKED` (rows another claim holds are skipped, never waited for), leases
-     * them with a fresh fencing token, and logs the transitions.
+     * The claim: one statement that registers the worker (see [claimWorker]), picks up to `limit`
+     * eligible tasks with `FOR UPDATE SKIP LOCKED` (rows another claim holds are skipped, never
+     * waited for), leases them with a fresh fencing token, and logs the transitions.
      *
-     * Without [typed]: ?1 worker, ?2 capabilities, ?3 ttl ms, ?4 capabilities (requires ⊆),
-     * ?5 limit, ?6 worker, ?7 ttl ms. With [typed]: ?1 worker, ?2 capabilities, ?3 ttl ms,
-     * ?4 accepted types, ?5 capabilities, ?6 limit per type, ?7 limit, ?8 worker, ?9 ttl ms.
+     * Without [typed]: ?1 worker, ?2 capabilities, ?3 ttl ms, ?4 stale-worker timeout ms,
+     * ?5 capabilities (requires ⊆), ?6 limit, ?7 worker, ?8 ttl ms. With [typed]: ?1 worker,
+     * ?2 capabilities, ?3 ttl ms, ?4 stale-worker timeout ms, ?5 accepted types, ?6 capabilities,
+     * ?7 limit per type, ?8 limit, ?9 worker, ?10 ttl ms.
      *
      * Typed claims probe the `(type, …) WHERE state = 'QUEUED'` indexes once per accepted type (a
      * `LATERAL` join over the type list), so each probe is an ordered index scan that stops after
@@ -65,6 +66,13 @@ internal class PgSql(val schema: String) {
      * draws an Efraimidis–Spirakis key per eligible task, `-ln(U) * (1 + priority)` with U in
      * (0, 1], and takes the smallest keys: it reads every eligible row, as documented on
      * [ClaimStrategy.WEIGHTED_RANDOM].
+     *
+     * The capability test is [REQUIRES_MET]: `requires = '{}' OR requires <@ capabilities`. The
+     * first test is redundant (an empty set is contained in any), but the planner estimates it from
+     * the column's statistics, whereas it guesses `<@` to pass a small fraction of rows. With that
+     * guess it expected an ordered index walk to need many rows per claimed one, and preferred
+     * reading every queued row and sorting them: at a few thousand queued tasks, ten times the
+     * claim's work.
      */
     fun claim(strategy: ClaimStrategy, typed: Boolean): String {
         val key = if (strategy == ClaimStrategy.WEIGHTED_RANDOM) "-ln(1.0 - random()) * (1 + priority)" else "0"
@@ -100,7 +108,7 @@ internal class PgSql(val schema: String) {
             SELECT c.id FROM unnest(?::text[]) AS accepted(type)
             CROSS JOIN LATERAL (
                 SELECT id, priority, created_at, $key AS k FROM $tasks
-                WHERE type = accepted.type AND state = '$QUEUED' AND run_after <= $NOW AND requires <@ ?::text[]
+                WHERE type = accepted.type AND state = '$QUEUED' AND run_after <= $NOW AND $REQUIRES_MET
                 ORDER BY $typedInner LIMIT ?
                 FOR UPDATE SKIP LOCKED
             ) c
@@ -110,16 +118,14 @@ internal class PgSql(val schema: String) {
             """
             SELECT id FROM (
                 SELECT id, priority, $key AS k FROM $tasks
-                WHERE state = '$QUEUED' AND $UNTYPED AND run_after <= $NOW AND requires <@ ?::text[]
+                WHERE state = '$QUEUED' AND $UNTYPED AND run_after <= $NOW AND $REQUIRES_MET
                 ORDER BY $inner LIMIT ?
                 FOR UPDATE SKIP LOCKED
             ) c
             """
         }
         return """
-            WITH worker AS (
-                $upsertWorkerBody
-            ), picked AS MATERIALIZED (
+            WITH ${claimWorker.replaceIndent("            ").trimStart()}, picked AS MATERIALIZED (
                 $picked
             ), claimed AS (
                 UPDATE $tasks t SET state = '$LEASED', lease_owner = ?, lease_expires_at = $NOW + ?,
@@ -141,23 +147,58 @@ internal class PgSql(val schema: String) {
             lease_ttl_ms = EXCLUDED.lease_ttl_ms, last_heartbeat = EXCLUDED.last_heartbeat
     """.trimIndent()
 
-    /** ?1 worker, ?2 capabilities, ?3 ttl ms. */
+    /** ?1 worker, ?2 capabilities, ?3 ttl ms. Registers the worker, or refreshes its row. */
     val upsertWorker: String = upsertWorkerBody
 
     /**
-     * ?1 id, ?2 worker, ?3 token, ?4 worker. Returns `type, attempts, updated_at, idempotency_key` if
-     * that claim held a valid lease (the key tells a schedule's occurrence, whose schedule moves on).
+     * The claim's registration of its worker (CTEs `me` and `worker`): ?1 worker, ?2 capabilities,
+     * ?3 ttl ms, ?4 stale-worker timeout ms. Like [upsertWorker], except that a registered worker
+     * with the same capabilities and TTL whose heartbeat is younger than a [REFRESH_DIVISOR]th of
+     * the shorter of its TTL and the stale-worker timeout is left alone: no row is written, locked
+     * or logged to the WAL, so a busy worker's claims do not rewrite its row every time.
+     */
+    private val claimWorker = """
+        me AS (
+            SELECT ?::text AS worker_id, ?::text[] AS capabilities, ?::bigint AS lease_ttl_ms, ?::bigint AS stale_ms, $NOW AS now
+        ), worker AS (
+            INSERT INTO $workers (worker_id, capabilities, lease_ttl_ms, started_at, last_heartbeat)
+            SELECT worker_id, capabilities, lease_ttl_ms, now, now FROM me
+            WHERE NOT EXISTS (
+                SELECT 1 FROM $workers w
+                WHERE w.worker_id = me.worker_id AND w.capabilities = me.capabilities AND w.lease_ttl_ms = me.lease_ttl_ms
+                  AND w.last_heartbeat > me.now - least(me.lease_ttl_ms, me.stale_ms) / $REFRESH_DIVISOR
+            )
+            ON CONFLICT (worker_id) DO UPDATE SET capabilities = EXCLUDED.capabilities,
+                lease_ttl_ms = EXCLUDED.lease_ttl_ms, last_heartbeat = EXCLUDED.last_heartbeat
+        )
+    """.trimIndent()
+
+    /**
+     * Completes a group of acks in one statement: ?1 task ids, ?2 their workers, ?3 their tokens
+     * (arrays of equal length). Returns `id, type, attempts, updated_at, worker, token, idempotency_key`
+     * of each ack that held a valid lease (the key tells a schedule's occurrence, whose schedule moves
+     * on); the others are refused (see [leaseState]). Rows are updated in id order, the
+     * order the caller sorts the arrays in.
+     *
+     * Each ack finds its row by the primary key. The owner is compared with `IS NOT DISTINCT FROM`
+     * (the same as `=` here: both sides are set) because `=` lets the planner probe
+     * `tasks_leased` by owner instead, reading every lease the worker holds, and every dead index
+     * entry of its past leases until vacuum, for each ack.
      */
     val complete: String = """
-        WITH done AS (
-            UPDATE $tasks SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
-            WHERE id = ? AND state = '$LEASED' AND lease_owner = ? AND lease_token = ? AND lease_expires_at > $NOW
-            RETURNING id, type, attempts, updated_at, idempotency_key
+        WITH acks AS (
+            SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[]) AS a(id, worker, token)
+        ), done AS (
+            UPDATE $tasks t SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
+            FROM acks a
+            WHERE t.id = a.id AND t.state = '$LEASED' AND t.lease_owner IS NOT DISTINCT FROM a.worker
+              AND t.lease_token = a.token AND t.lease_expires_at > $NOW
+            RETURNING t.id, t.type, t.attempts, t.updated_at, a.worker, a.token, t.idempotency_key
         ), logged AS (
             INSERT INTO $log (task_id, type, at, from_state, to_state, worker_id, attempt)
-            SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', ?, attempts FROM done
+            SELECT id, type, updated_at, '$LEASED', '$SUCCEEDED', worker, attempts FROM done
         )
-        SELECT type, attempts, updated_at, idempotency_key FROM done
+        SELECT id, type, attempts, updated_at, worker, token, idempotency_key FROM done
     """.trimIndent()
 
     /** ?1 id. The row an ack needs, locked for the rest of the transaction. */
@@ -319,10 +360,23 @@ internal class PgSql(val schema: String) {
          */
         const val UNTYPED = "priority >= 0"
 
-        /** The database server's clock in epoch milliseconds, fixed for the statement. */
-        const val NOW = "coalesce(nullif(current_setting('$CLOCK_SETTING', true), '')::bigint, " +
-            "(extract(epoch from statement_timestamp()) * 1000)::bigint)"
+        /** A claimable task's requirements are among the claimer's capabilities (one parameter); see [claim]. */
+        const val REQUIRES_MET = "(requires = '{}' OR requires <@ ?::text[])"
 
+        /**
+         * The database server's clock in epoch milliseconds, fixed for the statement
+         * (`statement_timestamp()`, the start of the statement). A scalar subquery, so PostgreSQL
+         * computes it once per statement (an InitPlan) instead of once per row it filters or writes.
+         */
+        const val NOW = "(SELECT coalesce(nullif(current_setting('$CLOCK_SETTING', true), '')::bigint, " +
+            "(extract(epoch from statement_timestamp()) * 1000)::bigint))"
+
+
+        /**
+         * A claim refreshes its worker's heartbeat only once it is older than this fraction (1/n) of
+         * the shorter of the worker's lease TTL and the stale-worker timeout.
+         */
+        const val REFRESH_DIVISOR = 10
 
         /** How many shards task_depth and task_counters have per key. */
         const val SHARDS = 32

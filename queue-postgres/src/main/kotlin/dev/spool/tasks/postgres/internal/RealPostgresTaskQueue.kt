@@ -79,6 +79,7 @@ internal class RealPostgresTaskQueue private constructor(
     private val listSql = sql.listFiltered(typed = false)
     private val typedListSql = sql.listFiltered(typed = true)
     private val claimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = false) }
+    private val completions = GroupedCalls(MAX_ACK_GROUP, ::completeGroup)
     private val typedClaimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = true) }
 
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
@@ -233,6 +234,7 @@ internal class RealPostgresTaskQueue private constructor(
                 s.setString(++i, workerId)
                 s.setArray(++i, c.textArray(caps))
                 s.setLong(++i, ttl)
+                s.setLong(++i, config.staleWorkerTimeout.inWholeMilliseconds)
                 if (types != null) s.setArray(++i, c.textArray(types.sorted()))
                 s.setArray(++i, c.textArray(caps))
                 s.setInt(++i, limit)
@@ -294,30 +296,53 @@ internal class RealPostgresTaskQueue private constructor(
     }
 
     override suspend fun complete(lease: TaskLease): AckResult {
-        val taskId = lease.taskId
-        val workerId = lease.workerId
-        var change: TaskTransition? = null
-        var occurrence = false
-        val result = write("complete", UNSAFE) { c ->
-            change = c.prepareStatement(sql.complete).use { s ->
-                s.setLong(1, taskId.value)
-                s.setString(2, workerId)
-                s.setLong(3, lease.token)
-                s.setString(4, workerId)
+        checkOpen()
+        return completions.call(lease)
+    }
+
+    /**
+     * Completes a group of acks that arrived together (see [GroupedCalls]): one statement and one
+     * commit for all, then the reason for each refused one. Not repeated after a lost connection.
+     * Completed schedule occurrences then move their schedules on, as a lone complete does.
+     */
+    private suspend fun completeGroup(leases: List<TaskLease>): List<AckResult> {
+        val sorted = leases.indices.sortedBy { leases[it].taskId.value }
+        val changes = ArrayList<TaskTransition>(leases.size)
+        val occurrences = ArrayList<Long>()
+        val results = db.call("complete", UNSAFE) { c ->
+            changes.clear()
+            occurrences.clear()
+            val done = HashMap<TaskLease, TaskTransition>()
+            c.prepareStatement(sql.complete).use { s ->
+                s.setArray(1, c.createArrayOf("bigint", sorted.map { leases[it].taskId.value }.toTypedArray()))
+                s.setArray(2, c.textArray(sorted.map { leases[it].workerId }))
+                s.setArray(3, c.createArrayOf("bigint", sorted.map { leases[it].token }.toTypedArray()))
                 s.executeQuery().use { rs ->
-                    if (!rs.next()) return@use null
-                    occurrence = rs.getString(4)?.startsWith(SCHEDULE_KEY_PREFIX) == true
-                    TaskTransition(
-                        taskId, rs.getString(1), TaskState.LEASED, TaskState.SUCCEEDED, Instant.ofEpochMilli(rs.getLong(3)),
-                        workerId, rs.getInt(2), null,
-                    )
+                    while (rs.next()) {
+                        val id = TaskId(rs.getLong(1))
+                        val worker = rs.getString(5)
+                        if (rs.getString(7)?.startsWith(SCHEDULE_KEY_PREFIX) == true) occurrences += id.value
+                        done[TaskLease(id, worker, rs.getLong(6))] = TaskTransition(
+                            id, rs.getString(2), TaskState.LEASED, TaskState.SUCCEEDED,
+                            Instant.ofEpochMilli(rs.getLong(4)), worker, rs.getInt(3), null,
+                        )
+                    }
                 }
             }
-            if (change != null) AckResult.COMPLETED else refusal(c, taskId.value)
+            // The same lease acked twice in one group: the first ack completes it, the second is refused.
+            leases.map { lease ->
+                val change = done.remove(lease)
+                if (change != null) {
+                    changes += change
+                    AckResult.COMPLETED
+                } else {
+                    refusal(c, lease.taskId.value)
+                }
+            }
         }
-        change?.let(::emit)
-        if (occurrence) advanceSchedules(listOf(taskId.value))
-        return result
+        changes.forEach(::emit)
+        if (occurrences.isNotEmpty()) advanceSchedules(occurrences)
+        return results
     }
 
     /** Why an ack of task [id] found no valid lease of the caller. */
@@ -748,6 +773,9 @@ internal class RealPostgresTaskQueue private constructor(
         private const val TRANSITION_BUFFER = 4096
         private const val SCHEDULE_KEY_PREFIX = "schedule:"
         private val logger = LoggerFactory.getLogger(RealPostgresTaskQueue::class.java)
+
+        /** Acks completed by one statement at most. */
+        private const val MAX_ACK_GROUP = 256
         private val NOTHING = Any()
 
         private fun order(strategy: ClaimStrategy): Comparator<Task> = when (strategy) {
