@@ -19,8 +19,8 @@ import kotlin.time.toKotlinDuration
  * @property retryPolicies backoff per task type, overriding [retryPolicy].
  * @property staleWorkerTimeout a worker that has not claimed or heartbeated for this long is
  *   stale: [TaskQueue.sweep] removes it and requeues its tasks even if their leases are valid.
- * @property statsTtl no longer used by the SQLite [TaskQueue]: its [TaskQueue.stats] reads counts
- *   kept up to date by every write, from any process, so it is exact at every call and never
+ * @property statsTtl no longer used by either backend: [TaskQueue.stats] reads counts kept up to
+ *   date by every write, from any process or host, so it is exact at every call and never
  *   cached. Still validated (not negative) so existing configurations keep working. Deprecated.
  * @property observeInterval how often [TaskQueue.observe] and [TaskQueue.awaitFinal] check the file
  *   for changes made by other connections or processes (one `PRAGMA data_version` per check).
@@ -122,7 +122,7 @@ public class TaskQueueConfig(
         public fun staleWorkerTimeout(value: java.time.Duration): Builder =
             apply { staleWorkerTimeout = value.toKotlinDuration() }
 
-        /** Sets [TaskQueueConfig.statsTtl], which the SQLite task queue no longer uses. */
+        /** Sets [TaskQueueConfig.statsTtl], which no task queue uses any more. */
         @Deprecated("TaskQueue.stats() reads counts kept by every write and is exact at each call; nothing is cached any more")
         public fun statsTtl(value: java.time.Duration): Builder = apply { statsTtl = value.toKotlinDuration() }
 
