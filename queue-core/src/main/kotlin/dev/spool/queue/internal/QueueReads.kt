@@ -47,15 +47,14 @@ internal class QueueReads(
      */
     suspend fun peekPage(limit: Int, cursor: EventCursor?): EventPage {
         require(limit >= 1) { "limit must be at least 1, was $limit" }
-        val before = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
-        val hidden = maxOf(before.size, ledger.pending)
-        val fetch = (limit.toLong() + 1 + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
+        val acks = Acknowledged()
+        val fetch = acks.fetch(limit + 1)
         val rows = reader.read {
             (connection.connection as Connection).query(PAGE, cursor?.timestamp ?: Long.MIN_VALUE, cursor?.rowId ?: 0L, fetch) { rs ->
                 buildList { while (rs.next()) add(EventCursor(rs.getLong(QueueTable.timestamp.sql), rs.getLong(QueueTable.id.sql)) to QueueTable.toQueuedEvent(rs)) }
             }
         }
-        val visible = rows.filterNot { (_, event) -> ledger.hides(event.eventId, event.revision) || hides(before, event.eventId, event.revision) }
+        val visible = rows.filterNot { (_, event) -> acks.hides(event) }
         return when {
             visible.size > limit -> EventPage(visible.take(limit).map { it.second }, visible[limit - 1].first)
             // Hidden rows made room: the page is short, yet rows follow the last one read.
@@ -110,18 +109,28 @@ internal class QueueReads(
             checkOpen()
             return emptyList()
         }
-        // The acknowledgements are copied BEFORE the read starts: a flush that commits during
-        // the read forgets its ids, yet the read's snapshot may predate that commit and still
-        // hold the rows. Hiding by the copy too keeps such rows hidden (never handed out twice).
-        val before = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
-        val hidden = maxOf(before.size, ledger.pending)
-        val fetch = (limit.toLong() + hidden).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
-        val rows = reader.read { query(fetch).map(QueueTable::toQueuedEvent) }
-        if (before.isEmpty() && ledger.isEmpty()) return rows
-        return rows.asSequence()
-            .filterNot { ledger.hides(it.eventId, it.revision) || hides(before, it.eventId, it.revision) }
-            .take(limit)
-            .toList()
+        val acks = Acknowledged()
+        val rows = reader.read { query(acks.fetch(limit)).map(QueueTable::toQueuedEvent) }
+        if (acks.none()) return rows
+        return rows.asSequence().filterNot(acks::hides).take(limit).toList()
+    }
+
+    /**
+     * The acknowledgements a read must hide, taken BEFORE the read starts: a flush that commits
+     * during the read forgets its ids, yet the read's snapshot may predate that commit and still
+     * hold the rows. Hiding by the copy too keeps such rows hidden (never handed out twice).
+     */
+    private inner class Acknowledged {
+        private val before: Map<String, Long> = if (ledger.isEmpty()) emptyMap() else ledger.snapshot()
+
+        /** How many rows to read for [wanted] visible ones: enough to skip every hidden row. */
+        fun fetch(wanted: Int): Int =
+            (wanted.toLong() + maxOf(before.size, ledger.pending)).coerceAtMost(Int.MAX_VALUE.toLong()).toInt()
+
+        fun none(): Boolean = before.isEmpty() && ledger.isEmpty()
+
+        fun hides(event: QueuedEvent): Boolean =
+            ledger.hides(event.eventId, event.revision) || hides(before, event.eventId, event.revision)
     }
 
     internal companion object {
