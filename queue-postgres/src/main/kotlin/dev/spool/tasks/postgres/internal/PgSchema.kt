@@ -163,8 +163,13 @@ internal class PgSchema(private val schema: String) {
         ${'$'}body${'$'}
     """
 
-    /** Creates the schema if needed and applies the missing migrations up to [target] (tests stop early), in one transaction. */
-    fun migrate(connection: Connection, target: Int = CURRENT) {
+    /**
+     * Creates the schema if needed and applies the missing migrations up to [target] (tests stop
+     * early), then installs those of [claimFunctions] the schema lacks, in one transaction. Claim
+     * functions are not migrations: each name carries a hash of its definition, so installing one
+     * never changes a function another version of Spool calls.
+     */
+    fun migrate(connection: Connection, target: Int = CURRENT, claimFunctions: List<ClaimFunction> = emptyList()) {
         connection.autoCommit = false
         try {
             connection.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))").use {
@@ -197,6 +202,15 @@ internal class PgSchema(private val schema: String) {
                 for (next in version + 1..target) {
                     migrations[next - 1].forEach { statement.execute(it.trimIndent()) }
                     statement.execute("INSERT INTO $schema.$VERSION_TABLE (version) VALUES ($next)")
+                }
+                if (claimFunctions.isNotEmpty()) {
+                    val installed = connection.prepareStatement(
+                        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ?",
+                    ).use { query ->
+                        query.setString(1, schema)
+                        query.executeQuery().use { rs -> buildSet { while (rs.next()) add(rs.getString(1)) } }
+                    }
+                    claimFunctions.filter { it.name !in installed }.forEach { statement.execute(it.create) }
                 }
             }
             connection.commit()

@@ -78,9 +78,12 @@ internal class RealPostgresTaskQueue private constructor(
     private val keeper = PgScheduleKeeper(postgres.schema)
     private val listSql = sql.listFiltered(typed = false)
     private val typedListSql = sql.listFiltered(typed = true)
-    private val claimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = false) }
     private val completions = GroupedCalls(MAX_ACK_GROUP, ::completeGroup)
-    private val typedClaimSql = ClaimStrategy.entries.associateWith { sql.claim(it, typed = true) }
+
+    /** The call of each claim function, by strategy and whether the claim names types. */
+    private val claimCalls = ClaimStrategy.entries.flatMap { strategy ->
+        listOf(false, true).map { typed -> (strategy to typed) to sql.claimFunction(strategy, typed).call }
+    }.toMap()
 
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
         extraBufferCapacity = TRANSITION_BUFFER,
@@ -228,19 +231,13 @@ internal class RealPostgresTaskQueue private constructor(
         // A claim that committed just before a lost connection would have leased tasks nobody
         // runs (they come back when the lease expires), so it is not repeated blindly.
         val claimed = write("claim", UNSAFE) { c ->
-            val statement = if (types == null) claimSql.getValue(strategy) else typedClaimSql.getValue(strategy)
-            c.prepareStatement(statement).use { s ->
-                var i = 0
-                s.setString(++i, workerId)
-                s.setArray(++i, c.textArray(caps))
-                s.setLong(++i, ttl)
-                s.setLong(++i, config.staleWorkerTimeout.inWholeMilliseconds)
-                if (types != null) s.setArray(++i, c.textArray(types.sorted()))
-                s.setArray(++i, c.textArray(caps))
-                s.setInt(++i, limit)
-                if (types != null) s.setInt(++i, limit)
-                s.setString(++i, workerId)
-                s.setLong(++i, ttl)
+            c.prepareStatement(claimCalls.getValue(strategy to (types != null))).use { s ->
+                s.setString(1, workerId)
+                s.setArray(2, c.textArray(caps))
+                s.setLong(3, ttl)
+                s.setLong(4, config.staleWorkerTimeout.inWholeMilliseconds)
+                s.setInt(5, limit)
+                if (types != null) s.setArray(6, c.textArray(types.sorted()))
                 s.executeQuery().use { rs -> buildList { while (rs.next()) add(rs.toTask()) } }
             }
         }
@@ -787,7 +784,7 @@ internal class RealPostgresTaskQueue private constructor(
         fun open(dataSource: DataSource, config: PostgresTaskQueueConfig): RealPostgresTaskQueue {
             val describe = "TaskQueue ${config.queue.name} (PostgreSQL schema ${config.schema})"
             PgDatabase(dataSource, config.queue.readDispatcher, describe).callBlocking("open", PgDatabase.Retry.SAFE) { c ->
-                PgSchema(config.schema).migrate(c)
+                PgSchema(config.schema).migrate(c, claimFunctions = PgSql(config.schema).claimFunctions)
             }
             val queue = RealPostgresTaskQueue(dataSource, config)
             if (config.listen) {
