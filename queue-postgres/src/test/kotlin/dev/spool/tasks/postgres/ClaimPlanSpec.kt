@@ -17,11 +17,13 @@ import java.sql.Connection
  * table, or a server with autovacuum off, as this one is), where the planner has only guesses; there
  * both the first (custom) plans and the generic plan a prepared statement settles on are checked.
  * Plans are taken under the claim function's settings ([PgSql.CLAIM_SETTINGS]), as the queue runs
- * its claims.
+ * its claims. Acks and heartbeats, which find leased rows by id, are checked without statistics
+ * too (at 100,000 and at 3,000 tasks): they never read an index of leased rows.
  */
 class ClaimPlanSpec : FunSpec({
     val analyzed = TestDatabase.newSchema()
     val unanalyzed = TestDatabase.newSchema()
+    val smallUnanalyzed = TestDatabase.newSchema()
     lateinit var pool: com.zaxxer.hikari.HikariDataSource
 
     /**
@@ -57,12 +59,18 @@ class ClaimPlanSpec : FunSpec({
         load(analyzed, 1_000_000, bulk = true)
         pool.connection.use { c -> c.createStatement().use { it.execute("ANALYZE $analyzed.tasks") } }
         load(unanalyzed, 100_000, bulk = false)
+        load(smallUnanalyzed, 3_000, bulk = false)
+        pool.connection.use { c ->
+            // A few leases among them, as a queue at work has.
+            c.createStatement().use { it.execute("UPDATE $smallUnanalyzed.tasks SET state = 'LEASED', lease_owner = 'w', lease_token = 1 WHERE id % 30 = 0") }
+        }
     }
 
     afterSpec {
         pool.close()
         TestDatabase.drop(analyzed)
         TestDatabase.drop(unanalyzed)
+        TestDatabase.drop(smallUnanalyzed)
     }
 
     /**
@@ -148,6 +156,46 @@ class ClaimPlanSpec : FunSpec({
 
             test("without statistics, a typed $strategy claim's $kind plan still probes ${indexes.second}") {
                 pool.connection.use { it.plan(strategy, someTypes, unanalyzed, generic) }.shouldProbe(indexes.second)
+            }
+        }
+    }
+
+    for (generic in listOf(false, true)) {
+        for ((schema, rows) in listOf(unanalyzed to "100,000", smallUnanalyzed to "3,000")) {
+            test("without statistics, acks and heartbeats at $rows tasks never read an index of leased rows (${if (generic) "generic" else "custom"} plan)") {
+                val sql = PgSql(schema)
+                pool.connection.use { c ->
+                    fun explain(statement: String, bind: java.sql.PreparedStatement.() -> Unit): String {
+                        c.createStatement().use { it.execute("SET plan_cache_mode = ${if (generic) "force_generic_plan" else "auto"}") }
+                        return c.prepareStatement("EXPLAIN $statement").use { s ->
+                            s.bind()
+                            s.executeQuery().use { rs -> buildString { while (rs.next()) appendLine(rs.getString(1)) } }
+                        }
+                    }
+                    val ids = c.createArrayOf("bigint", arrayOf<Long>(30, 60, 90))
+                    val tokens = c.createArrayOf("bigint", arrayOf<Long>(1, 1, 1))
+                    val plans = listOf(
+                        explain(sql.complete) {
+                            setArray(1, ids)
+                            setArray(2, c.createArrayOf("text", arrayOf("w", "w", "w")))
+                            setArray(3, tokens)
+                        },
+                        explain(sql.heartbeat) {
+                            setString(1, "w")
+                            setArray(2, ids)
+                            setArray(3, tokens)
+                            setString(4, "w")
+                        },
+                    )
+                    for (plan in plans) {
+                        // Reading the leased rows through the state's index also reads the dead
+                        // entries every past lease left there, until vacuum: a cost that grows.
+                        plan shouldNotContain "Bitmap"
+                        plan shouldNotContain "tasks_state_type_id"
+                        // Above a few thousand tasks, one primary-key probe per lease.
+                        if (schema == unanalyzed) plan shouldContain "Index Scan using tasks_pkey on tasks"
+                    }
+                }
             }
         }
     }

@@ -11,7 +11,9 @@ import java.sql.Connection
  * The plans of what the dashboard reads, at a million tasks in every state, from `EXPLAIN` (never a
  * stopwatch): stats never scan the tasks table (counts come from task_depth, the oldest queued age
  * from one index probe per type), and `get`, `taskLog` and every `list` filter (none, state, type,
- * both, each after a cursor) are index probes that stop at their limit. Each is checked with the
+ * both, each after a cursor) are index probes that stop at their limit. The bounded writes that
+ * find leased rows are checked too: acks and heartbeats probe the primary key, sweeps and
+ * unregistering read the leased rows only. Each is checked with the
  * plan for the bound values and with the generic plan a reused prepared statement may switch to.
  */
 class ReadPlanSpec : FunSpec({
@@ -119,6 +121,32 @@ class ReadPlanSpec : FunSpec({
                         setInt(4, 51)
                         setInt(5, 51)
                     }.shouldProbe("tasks_state_type_id")
+                }
+            }
+        }
+
+        test("acks and heartbeats probe the primary key per lease, whatever else is leased ($mode plan)") {
+            pool.connection.use { c ->
+                val ids = { conn: Connection -> conn.createArrayOf("bigint", arrayOf<Long>(3, 103, 203)) }
+                c.plan(generic, sql.complete) { conn ->
+                    setArray(1, ids(conn))
+                    setArray(2, conn.createArrayOf("text", arrayOf("w", "w", "w")))
+                    setArray(3, conn.createArrayOf("bigint", arrayOf<Long>(1, 1, 1)))
+                }.shouldProbe("tasks_pkey")
+                c.plan(generic, sql.heartbeat) { conn ->
+                    setString(1, "w")
+                    setArray(2, ids(conn))
+                    setArray(3, conn.createArrayOf("bigint", arrayOf<Long>(1, 1, 1)))
+                    setString(4, "w")
+                }.shouldProbe("tasks_pkey")
+            }
+        }
+
+        test("a sweep and a worker's unregistering read only leased rows, through tasks_state_type_id ($mode plan)") {
+            pool.connection.use { c ->
+                for (plan in listOf(c.plan(generic, sql.expired) { setLong(1, 60_000) }, c.plan(generic, sql.leasedBy) { setString(1, "w") })) {
+                    plan shouldContain "tasks_state_type_id"
+                    plan shouldNotContain "Seq Scan on tasks"
                 }
             }
         }

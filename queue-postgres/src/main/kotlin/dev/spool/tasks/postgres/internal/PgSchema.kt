@@ -149,6 +149,15 @@ internal class PgSchema(private val schema: String) {
             // The dashboard's filtered pages: one probe per (state, type), merged in id order (PgSql.list).
             "CREATE INDEX tasks_state_type_id ON $schema.tasks (state, type, id)",
         ),
+        // 4: fewer index entries per state change, on the claim and complete path. task_log's
+        // surrogate key is only ever read through (task_id, id), so its primary-key index was one
+        // more entry per logged transition; leased rows (sweeps, unregistering, heartbeats by id)
+        // are found through tasks_state_type_id's state prefix, so tasks_leased was one more entry
+        // per claim. Both bounded reads stay index reads (ReadPlanSpec).
+        listOf(
+            "ALTER TABLE $schema.task_log DROP CONSTRAINT task_log_pkey",
+            "DROP INDEX $schema.tasks_leased",
+        ),
     )
 
     /** A trigger function adding the per-(type, state) deltas [deltas] selects to this backend's shard of task_depth. */
@@ -223,7 +232,7 @@ internal class PgSchema(private val schema: String) {
     }
 
     companion object {
-        const val CURRENT = 3
+        const val CURRENT = 4
         const val VERSION_TABLE = "spool_schema"
         const val COUNTER_PURGED_SUCCEEDED = "purged_succeeded"
         const val COUNTER_FAILED = "failed"

@@ -214,10 +214,13 @@ internal class PgSql(val schema: String) {
      * on); the others are refused (see [leaseState]). Rows are updated in id order, the
      * order the caller sorts the arrays in.
      *
-     * Each ack finds its row by the primary key. The owner is compared with `IS NOT DISTINCT FROM`
-     * (the same as `=` here: both sides are set) because `=` lets the planner probe
-     * `tasks_leased` by owner instead, reading every lease the worker holds, and every dead index
-     * entry of its past leases until vacuum, for each ack.
+     * Each ack finds its row by the primary key (`ReadPlanSpec`, and `ClaimPlanSpec` without
+     * statistics). The state and the owner are compared with `IS NOT DISTINCT FROM` (the same as
+     * `=` here: both sides are set), which no index can serve, so the primary key is the only index
+     * the planner can use: with `=` it preferred an index of leased rows (`tasks_leased`, up to
+     * schema version 3, or the state prefix of `tasks_state_type_id`) whenever it guessed few rows
+     * leased, and read every lease, and every dead index entry of past leases until vacuum, for
+     * each group of acks. [heartbeat] is written the same way.
      */
     val complete: String = """
         WITH acks AS (
@@ -225,7 +228,7 @@ internal class PgSql(val schema: String) {
         ), done AS (
             UPDATE $tasks t SET state = '$SUCCEEDED', lease_owner = NULL, lease_expires_at = NULL, updated_at = $NOW
             FROM acks a
-            WHERE t.id = a.id AND t.state = '$LEASED' AND t.lease_owner IS NOT DISTINCT FROM a.worker
+            WHERE t.id = a.id AND t.state IS NOT DISTINCT FROM '$LEASED' AND t.lease_owner IS NOT DISTINCT FROM a.worker
               AND t.lease_token = a.token AND t.lease_expires_at > $NOW
             RETURNING t.id, t.type, t.attempts, t.updated_at, a.worker, a.token, t.idempotency_key
         ), logged AS (
@@ -272,7 +275,8 @@ internal class PgSql(val schema: String) {
         )
         UPDATE $tasks t SET lease_expires_at = greatest(t.lease_expires_at, $NOW + w.lease_ttl_ms)
         FROM w, unnest(?::bigint[], ?::bigint[]) AS l(id, token)
-        WHERE t.id = l.id AND t.lease_token = l.token AND t.state = '$LEASED' AND t.lease_owner = ?
+        WHERE t.id = l.id AND t.lease_token = l.token AND t.state IS NOT DISTINCT FROM '$LEASED'
+          AND t.lease_owner IS NOT DISTINCT FROM ?
           AND t.lease_expires_at > $NOW
         RETURNING t.id, t.lease_token
     """.trimIndent()
