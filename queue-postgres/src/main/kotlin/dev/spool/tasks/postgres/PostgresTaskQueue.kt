@@ -16,7 +16,11 @@ import javax.sql.DataSource
  * LIMIT n) RETURNING …`, for every [dev.spool.tasks.ClaimStrategy] (weighted random included,
  * with the SQLite backend's distribution) and with the type and capability filters in SQL.
  * Concurrent claimers on any host skip each other's rows instead of waiting, and partial indexes
- * over queued rows keep a claim an index probe at millions of queued tasks.
+ * over queued rows keep a claim an index probe at millions of queued tasks. Each claim statement is
+ * installed as a PL/pgSQL function of the schema (`claim_<strategy>[_typed]_<hash>`) that turns
+ * bitmap scans and JIT off for its own call: so a claim walks its index even where the table has
+ * no planner statistics (a new table, or a server with autovacuum off), where the planner would
+ * otherwise read and sort every queued task. Your connection's settings are left as they were.
  *
  * **Time** is the database server's clock (`statement_timestamp()`), for leases, `runAfter`,
  * backoff, heartbeats and the log: clock skew between worker hosts can neither expire nor stretch
@@ -58,7 +62,8 @@ import javax.sql.DataSource
  *
  * **Schema.** The tables live in [PostgresTaskQueueConfig.schema], created and migrated on open
  * (versions in `<schema>.spool_schema`, under an advisory lock, so hosts opening together migrate
- * once). Several queues share a database with different schemas.
+ * once). Several queues share a database with different schemas. The queue's role needs to create
+ * tables, functions and triggers in that schema.
  *
  * **Not** a replacement for the SQLite queue on one host: every call is a network round trip and
  * a commit on the server, so a single process is faster on a local file. Choose it when workers run
