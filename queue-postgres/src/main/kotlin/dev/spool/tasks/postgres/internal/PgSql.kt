@@ -163,6 +163,8 @@ internal class PgSql(val schema: String) {
         val name = "claim_${strategy.name.lowercase()}${if (typed) "_typed" else ""}_$hash"
         val arguments = "?, ?::text[], ?, ?, ?" + if (typed) ", ?::text[]" else ""
         return ClaimFunction(
+            strategy = strategy,
+            typed = typed,
             name = name,
             create = "CREATE OR REPLACE FUNCTION $schema.$name$definition",
             call = "SELECT $TASK_COLUMNS FROM $schema.$name($arguments)",
@@ -460,4 +462,10 @@ internal class PgSql(val schema: String) {
  * with a hash of the definition: a version of Spool whose claim differs installs and calls its own
  * functions, and hosts of different versions on one schema never replace each other's.
  */
-internal class ClaimFunction(val name: String, val create: String, val call: String)
+internal class ClaimFunction(
+    val strategy: ClaimStrategy,
+    val typed: Boolean,
+    val name: String,
+    val create: String,
+    val call: String,
+)

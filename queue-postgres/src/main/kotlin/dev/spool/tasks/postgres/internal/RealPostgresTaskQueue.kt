@@ -81,9 +81,7 @@ internal class RealPostgresTaskQueue private constructor(
     private val completions = GroupedCalls(MAX_ACK_GROUP, ::completeGroup)
 
     /** The call of each claim function, by strategy and whether the claim names types. */
-    private val claimCalls = ClaimStrategy.entries.flatMap { strategy ->
-        listOf(false, true).map { typed -> (strategy to typed) to sql.claimFunction(strategy, typed).call }
-    }.toMap()
+    private val claimCalls = sql.claimFunctions.associate { (it.strategy to it.typed) to it.call }
 
     private val mutableTransitions = MutableSharedFlow<TaskTransition>(
         extraBufferCapacity = TRANSITION_BUFFER,
@@ -783,10 +781,11 @@ internal class RealPostgresTaskQueue private constructor(
 
         fun open(dataSource: DataSource, config: PostgresTaskQueueConfig): RealPostgresTaskQueue {
             val describe = "TaskQueue ${config.queue.name} (PostgreSQL schema ${config.schema})"
-            PgDatabase(dataSource, config.queue.readDispatcher, describe).callBlocking("open", PgDatabase.Retry.SAFE) { c ->
-                PgSchema(config.schema).migrate(c, claimFunctions = PgSql(config.schema).claimFunctions)
-            }
+            // Holds no connection or thread until its listener starts below.
             val queue = RealPostgresTaskQueue(dataSource, config)
+            PgDatabase(dataSource, config.queue.readDispatcher, describe).callBlocking("open", PgDatabase.Retry.SAFE) { c ->
+                PgSchema(config.schema).migrate(c, claimFunctions = queue.sql.claimFunctions)
+            }
             if (config.listen) {
                 queue.listener = PgListener(
                     dataSource = dataSource,
