@@ -212,7 +212,7 @@ public object DashboardAtScale {
     private fun groupBy(path: Path) {
         connect(path).use { c ->
             c.createStatement().use { s ->
-                s.executeQuery("SELECT type, state, COUNT(*), MIN(created_at) FROM tasks GROUP BY type, state").use { rs -> while (rs.next()) Unit }
+                s.executeQuery("SELECT type, state, COUNT(*), MIN(created_at) FROM tasks GROUP BY type, state").use { rs -> while (rs.next()) continue }
             }
         }
     }

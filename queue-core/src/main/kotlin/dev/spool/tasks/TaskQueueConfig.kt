@@ -68,6 +68,7 @@ public class TaskQueueConfig(
     init {
         require(retryPolicies.keys.none { it.isBlank() }) { "retryPolicies must not have a blank type" }
         require(staleWorkerTimeout.isPositive()) { "staleWorkerTimeout must be positive, was $staleWorkerTimeout" }
+        @Suppress("DEPRECATION")
         require(!statsTtl.isNegative()) { "statsTtl must not be negative, was $statsTtl" }
         require(observeInterval.isPositive() && observeInterval.isFinite()) {
             "observeInterval must be positive and finite, was $observeInterval"

@@ -763,7 +763,6 @@ internal class RealPostgresTaskQueue private constructor(
         listener?.close()
     }
 
-
     companion object {
         private const val TRANSITION_BUFFER = 4096
         private const val SCHEDULE_KEY_PREFIX = "schedule:"
@@ -780,10 +779,9 @@ internal class RealPostgresTaskQueue private constructor(
         }
 
         fun open(dataSource: DataSource, config: PostgresTaskQueueConfig): RealPostgresTaskQueue {
-            val describe = "TaskQueue ${config.queue.name} (PostgreSQL schema ${config.schema})"
             // Holds no connection or thread until its listener starts below.
             val queue = RealPostgresTaskQueue(dataSource, config)
-            PgDatabase(dataSource, config.queue.readDispatcher, describe).callBlocking("open", PgDatabase.Retry.SAFE) { c ->
+            queue.db.callBlocking("open", PgDatabase.Retry.SAFE) { c ->
                 PgSchema(config.schema).migrate(c, claimFunctions = queue.sql.claimFunctions)
             }
             if (config.listen) {
